@@ -1,0 +1,44 @@
+"""flowspec-telemetry: privacy-first, local, opt-in role usage analytics.
+
+The public API is what `__all__` lists; everything else may change. Importing
+the package stays cheap (standard library only, no typer, rich or YAML), so a
+host can import it unconditionally.
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .consent import NOTICE_VERSION, Decision, Rule, decide
+from .events import SCHEMA_VERSION, Event, RoleEvent, parse_line
+from .names import ToolNames
+from .privacy import hash_value, scrub
+from .project import find_project_root
+from .roles import DEFAULT_CATALOG, Catalog, load_catalog
+from .store import ReadStats, iter_events, tail_events
+from .tracker import Tracker, default_tracker, track, track_role_event
+
+__all__ = [
+    "DEFAULT_CATALOG",
+    "NOTICE_VERSION",
+    "SCHEMA_VERSION",
+    "Catalog",
+    "Decision",
+    "Event",
+    "ReadStats",
+    "RoleEvent",
+    "Rule",
+    "ToolNames",
+    "Tracker",
+    "__version__",
+    "decide",
+    "default_tracker",
+    "find_project_root",
+    "hash_value",
+    "iter_events",
+    "load_catalog",
+    "parse_line",
+    "scrub",
+    "tail_events",
+    "track",
+    "track_role_event",
+]

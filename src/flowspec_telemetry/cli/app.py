@@ -1,0 +1,155 @@
+"""The typer app: every subcommand except the fast `track` and `hook`.
+
+Mount it in a host CLI with `host_app.add_typer(app, name="telemetry")`.
+Errors are one line on stderr with a named exit code (see `exit_codes`);
+tracebacks are never shown to a user.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .._version import __version__
+from ..names import FLOWSPEC
+from ..stats import Stats
+from .exit_codes import ExitCode
+from .fast import PROG
+
+app = typer.Typer(
+    name=PROG,
+    help="Privacy-first, local, opt-in role usage analytics for flowspec.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class CliError(Exception):
+    """An error reported as one line; `code` is the exit status."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Privacy-first, local, opt-in role usage analytics for flowspec."""
+
+
+@app.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
+def track(ctx: typer.Context) -> None:
+    """Record one event (fast path; see `track --help`)."""
+    from .fast import run_track
+
+    raise typer.Exit(run_track(ctx.args))
+
+
+@app.command()
+def demo(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to build the demo project (new or empty). Default: a new temporary folder."
+        ),
+    ] = None,
+) -> None:
+    """Build a demo project with three weeks of history and show what it answers."""
+    from ..demo import build_demo
+    from ..stats import compute_stats
+    from ..store import ReadStats, iter_events
+
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="flowspec-telemetry-demo-"))
+    elif folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise CliError(f"{folder} is not an empty folder; name a new one", ExitCode.USAGE)
+    count = build_demo(folder)
+    read = ReadStats()
+    stats = compute_stats(iter_events(folder, FLOWSPEC, read), read)
+    out.print(f"Built a demo project in [bold]{folder}[/] with {count} events.")
+    out.print("Consent was given for that folder only; nothing else on this machine changed.")
+    _print_summary(stats)
+    out.print(f"\nLook around: cd {folder} && {PROG} --help")
+
+
+def _print_summary(stats: Stats) -> None:
+    for title, counter in (
+        ("Events by type", stats.by_type),
+        ("Events by role", stats.by_role),
+        ("Top commands", stats.commands),
+    ):
+        table = Table(title=title, title_justify="left", expand=False)
+        table.add_column("value")
+        table.add_column("events", justify="right")
+        for value, n in counter.most_common(5 if title == "Top commands" else None):
+            table.add_row(value, str(n))
+        out.print(table)
+
+
+def run(args: Sequence[str]) -> int:
+    """Run the app; every failure becomes one line on stderr and a named exit code.
+
+    Typer (which vendors click in recent releases) signals usage errors with
+    click's exception protocol: `format_message()` plus `exit_code`. We rely on
+    that protocol rather than on the exception classes, which moved.
+    """
+    if not args:
+        args = ["--help"]
+    try:
+        result = app(list(args), prog_name=PROG, standalone_mode=False)
+    except CliError as exc:
+        _error(str(exc))
+        return exc.code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        err.print(f"{PROG}: aborted", markup=False)
+        return ExitCode.FAILURE
+    except OSError as exc:
+        _error(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        return ExitCode.FAILURE
+    except Exception as exc:
+        format_message = getattr(exc, "format_message", None)
+        code = getattr(exc, "exit_code", None)
+        if callable(format_message) and isinstance(code, int):
+            if code == 0:  # click's Exit in older releases
+                return 0
+            _error(str(format_message()))
+            return ExitCode.USAGE if code == 2 else code
+        raise
+    return result if isinstance(result, int) else ExitCode.OK
+
+
+def _error(message: str) -> None:
+    """One line on stderr, whatever the message held."""
+    line = " ".join(message.split())
+    err.print(f"{PROG}: error: {line}", markup=False, soft_wrap=True)

@@ -1,0 +1,139 @@
+"""The console script's entry: `track` and `hook` without typer or rich.
+
+Hosts call `flowspec-telemetry track ...` unconditionally, often on every
+command, so its cold start must stay close to a bare interpreter's: this
+module parses its few options by hand and imports only the standard library
+and the tracking core. Every other subcommand is handed to the typer app.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Final
+
+from ..events import RoleEvent
+from .exit_codes import ExitCode
+
+PROG: Final = "flowspec-telemetry"
+_TRACK_OPTIONS: Final = {
+    "--role": "role",
+    "--command": "command",
+    "--agent": "agent",
+    "--agent-role": "agent_role",
+    "--from-agent": "from_agent",
+    "--to-agent": "to_agent",
+    "--session-id": "session_id",
+    "--invocation-id": "invocation_id",
+    "--duration-ms": "duration_ms",
+    "--outcome": "outcome",
+    "--source": "source",
+    "--project": "project_root",
+}
+_VALID_TYPES: Final = ", ".join(e.value for e in RoleEvent)
+TRACK_USAGE: Final = f"""Usage: {PROG} track EVENT_TYPE [OPTIONS]
+
+Record one event if you have opted in; exits 0 silently when telemetry is off.
+
+Event types: {_VALID_TYPES}
+
+Options:
+  --role ROLE              the person's role (default: $FLOWSPEC_ROLE, the
+                           project's last selection, roles.primary)
+  --command COMMAND        workflow command, e.g. /flow:implement
+  --agent AGENT            agent identity, e.g. @backend-engineer
+  --agent-role ROLE        the agent's home role (default: from the catalog)
+  --from-agent AGENT       handoff source agent
+  --to-agent AGENT         handoff target agent
+  --session-id ID          host session id (stored only as a keyed hash)
+  --invocation-id ID       pairs started/completed/failed events
+  --duration-ms N          duration in milliseconds (whole number >= 0)
+  --outcome OUTCOME        success, failure, cancelled, timeout or error
+  --source SOURCE          where a role was selected (init, cli, ...)
+  --project DIR            the project folder (default: found from the cwd)
+  -q, --quiet              do not print the event id
+  -h, --help               show this message
+"""
+
+
+class UsageError(Exception):
+    """Bad command-line usage: reported in one line, exit 2."""
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    return ExitCode.USAGE
+
+
+def parse_track_args(argv: Sequence[str]) -> tuple[str, dict[str, object], bool]:
+    """Split `track` arguments into (event type, keyword arguments, quiet)."""
+    event_type: str | None = None
+    kwargs: dict[str, object] = {}
+    quiet = False
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg in ("-q", "--quiet"):
+            quiet = True
+            continue
+        if arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+            key = _TRACK_OPTIONS.get(name)
+            if key is None:
+                raise UsageError(f"no such option {name!r} for track (see `{PROG} track --help`)")
+            if not eq:
+                if i >= len(args):
+                    raise UsageError(f"option {name} needs a value")
+                value = args[i]
+                i += 1
+            kwargs[key] = value
+            continue
+        if arg.startswith("-") and arg != "-":
+            raise UsageError(f"no such option {arg!r} for track (see `{PROG} track --help`)")
+        if event_type is not None:
+            raise UsageError(f"unexpected argument {arg!r}: track takes one EVENT_TYPE")
+        event_type = arg
+    if event_type is None:
+        raise UsageError(f"track needs an EVENT_TYPE, one of: {_VALID_TYPES}")
+    if event_type not in {e.value for e in RoleEvent}:
+        shown = (
+            event_type if len(event_type) <= 40 and event_type.isprintable() else "(unprintable)"
+        )
+        raise UsageError(f"unknown event type {shown!r}; valid types: {_VALID_TYPES}")
+    if "duration_ms" in kwargs:
+        raw = str(kwargs["duration_ms"])
+        if not raw.isdigit():
+            raise UsageError("--duration-ms takes a whole number of milliseconds >= 0")
+        kwargs["duration_ms"] = int(raw)
+    if "project_root" in kwargs and not os.path.isdir(str(kwargs["project_root"])):
+        raise UsageError(f"--project {kwargs['project_root']!r} is not a folder")
+    return event_type, kwargs, quiet
+
+
+def run_track(argv: Sequence[str]) -> int:
+    if any(a in ("-h", "--help") for a in argv):
+        sys.stdout.write(TRACK_USAGE)
+        return ExitCode.OK
+    try:
+        event_type, kwargs, quiet = parse_track_args(argv)
+    except UsageError as exc:
+        return _fail(str(exc))
+    from ..tracker import track
+
+    event_id = track(event_type, **kwargs)  # type: ignore[arg-type]
+    if event_id and not quiet:
+        sys.stdout.write(event_id + "\n")
+    return ExitCode.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "track":
+        return run_track(args[1:])
+    from .app import run
+
+    return run(args)

@@ -1,0 +1,232 @@
+"""Who said yes: the layered consent decision and the records behind it.
+
+Telemetry is opt-in and off by default. The decision is made per call by the
+first rule that applies, and `decide()` returns the rule too, so `status` can
+tell a person *why* telemetry is on or off:
+
+1. `DO_NOT_TRACK=1` or `FLOWSPEC_TELEMETRY_DISABLED=1` -> off.
+2. `FLOWSPEC_TELEMETRY_ENABLED=1` / `=0` -> on / off for that process.
+3. The committed workflow file's `telemetry.enabled: false` -> off (a team
+   veto). `true` there only allows; it never opts a person in.
+4. The person's recorded answer, project-local over user-global. A record made
+   for an older notice version counts as not asked.
+5. Otherwise off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+
+from .names import FLOWSPEC, ToolNames
+
+NOTICE_VERSION: Final = 1
+CONFIG_FILE: Final = "telemetry-config.json"
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
+
+
+class Rule(StrEnum):
+    """Which rule decided; the values are what `status` prints."""
+
+    DO_NOT_TRACK = "DO_NOT_TRACK is set"
+    ENV_DISABLED = "{prefix}TELEMETRY_DISABLED is set"
+    ENV_ENABLED = "{prefix}TELEMETRY_ENABLED=1 in the environment"
+    ENV_NOT_ENABLED = "{prefix}TELEMETRY_ENABLED=0 in the environment"
+    TEAM_POLICY = "team policy: telemetry.enabled is false in {workflow}"
+    PROJECT_ANSWER = "your answer for this project"
+    GLOBAL_ANSWER = "your global answer"
+    NOT_ASKED = "not asked yet (telemetry is off until you say yes)"
+
+
+class ConsentFileError(ValueError):
+    """A consent record that is not a JSON object we understand."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"{path} is corrupt ({reason}); fix it or delete it and run `enable` or `disable` again"
+        )
+        self.path = path
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """A person's answer as stored on disk."""
+
+    enabled: bool
+    decided_at: str
+    notice_version: int
+    answer: str = "yes"  # "yes", "no" or "later"
+    ask_again_after: str | None = None
+
+    def current(self) -> bool:
+        """Whether it answers the notice people see today."""
+        return self.notice_version >= NOTICE_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "enabled": self.enabled,
+            "answer": self.answer,
+            "decided_at": self.decided_at,
+            "notice_version": self.notice_version,
+        }
+        if self.ask_again_after:
+            data["ask_again_after"] = self.ask_again_after
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of `decide()`: on or off, and the rule that said so."""
+
+    enabled: bool
+    rule: Rule
+    names: ToolNames = FLOWSPEC
+    warning: str | None = None  # e.g. a corrupt record that was ignored
+
+    @property
+    def reason(self) -> str:
+        return self.rule.value.format(
+            prefix=self.names.env_prefix, workflow=self.names.workflow_file
+        )
+
+
+def env_rule(
+    names: ToolNames = FLOWSPEC, environ: Mapping[str, str] | None = None
+) -> Decision | None:
+    """Rules 1 and 2; cheap enough to run on every call."""
+    env = os.environ if environ is None else environ
+    if env.get("DO_NOT_TRACK", "").strip().lower() in _TRUE:
+        return Decision(False, Rule.DO_NOT_TRACK, names)
+    prefix = names.env_prefix
+    if env.get(prefix + "TELEMETRY_DISABLED", "").strip().lower() in _TRUE:
+        return Decision(False, Rule.ENV_DISABLED, names)
+    forced = env.get(prefix + "TELEMETRY_ENABLED", "").strip().lower()
+    if forced in _TRUE:
+        return Decision(True, Rule.ENV_ENABLED, names)
+    if forced in _FALSE:
+        return Decision(False, Rule.ENV_NOT_ENABLED, names)
+    return None
+
+
+def project_config_path(root: Path, names: ToolNames = FLOWSPEC) -> Path:
+    return root / names.project_dir / CONFIG_FILE
+
+
+def global_config_path(names: ToolNames = FLOWSPEC) -> Path:
+    return names.user_config_dir() / CONFIG_FILE
+
+
+def read_record(path: Path) -> ConsentRecord | None:
+    """The record at `path`, None if absent; `ConsentFileError` if unreadable as one."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(65536)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ConsentFileError(path, "it is a folder") from None
+    except OSError as exc:
+        raise ConsentFileError(path, exc.strerror or "unreadable") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ConsentFileError(path, "not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ConsentFileError(path, f"a JSON {type(data).__name__}, not an object")
+    enabled = data.get("enabled")
+    version = data.get("notice_version", 0)
+    if not isinstance(enabled, bool):
+        raise ConsentFileError(path, "`enabled` must be true or false")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ConsentFileError(path, "`notice_version` must be a whole number")
+    answer = data.get("answer")
+    if answer not in ("yes", "no", "later"):
+        answer = "yes" if enabled else "no"
+    later = data.get("ask_again_after")
+    return ConsentRecord(
+        enabled=enabled,
+        decided_at=str(data.get("decided_at", "")),
+        notice_version=version,
+        answer=answer,
+        ask_again_after=later if isinstance(later, str) else None,
+    )
+
+
+def write_record(path: Path, record: ConsentRecord) -> None:
+    """Write atomically (temp file + rename), folder 0700, file 0600."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, (json.dumps(record.to_json(), indent=2) + "\n").encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def new_record(answer: str, *, ask_again_after: str | None = None) -> ConsentRecord:
+    """A record of `answer` ("yes", "no", "later") made now for the current notice."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ConsentRecord(
+        enabled=answer == "yes",
+        decided_at=now,
+        notice_version=NOTICE_VERSION,
+        answer=answer,
+        ask_again_after=ask_again_after,
+    )
+
+
+def recorded_answer(root: Path | None, names: ToolNames = FLOWSPEC) -> Decision:
+    """Rule 4 (and 5): the project's record over the global one.
+
+    A corrupt record counts as not asked (telemetry stays off) and is named in
+    `Decision.warning`, so `status` can say how to fix it.
+    """
+    warning = None
+    candidates: list[tuple[Path, Rule]] = []
+    if root is not None:
+        candidates.append((project_config_path(root, names), Rule.PROJECT_ANSWER))
+    candidates.append((global_config_path(names), Rule.GLOBAL_ANSWER))
+    for path, rule in candidates:
+        try:
+            record = read_record(path)
+        except ConsentFileError as exc:
+            warning = warning or str(exc)
+            continue
+        if record is not None and record.current():
+            return Decision(record.enabled, rule, names, warning)
+    return Decision(False, Rule.NOT_ASKED, names, warning)
+
+
+def decide(
+    root: Path | None,
+    *,
+    names: ToolNames = FLOWSPEC,
+    team_allows: Callable[[], bool] = lambda: True,
+    environ: Mapping[str, str] | None = None,
+    lazy_policy: bool = False,
+) -> Decision:
+    """Apply rules 1-5 in order.
+
+    `team_allows` reads the workflow file's policy; it may be costly (YAML), so
+    with `lazy_policy=True` it is consulted only when the person's answer is
+    yes. The boolean is the same either way (a veto can only turn a yes into a
+    no); only the reported rule differs, which is why `status` passes False.
+    """
+    by_env = env_rule(names, environ)
+    if by_env is not None:
+        return by_env
+    if not lazy_policy and not team_allows():
+        return Decision(False, Rule.TEAM_POLICY, names)
+    answer = recorded_answer(root, names)
+    if answer.enabled and lazy_policy and not team_allows():
+        return Decision(False, Rule.TEAM_POLICY, names)
+    return answer

@@ -1,0 +1,400 @@
+"""The event model: one definition of every event type and field.
+
+The privacy notice, the `schema` command and validation are all generated from
+`EVENT_TYPES`, `FIELDS` and `NEVER_COLLECTED` below, so what we tell people and
+what the code records cannot drift apart.
+
+Reading is lenient on purpose: unknown keys are kept, unknown schema versions
+are read as far as they are understood, and lines written by flowspec's earlier
+telemetry module (no `schema_version`) are read as schema "0".
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+SCHEMA_VERSION: Final = "1.0"
+LEGACY_SCHEMA_VERSION: Final = "0"
+MAX_LINE_BYTES: Final = 4096
+
+
+class RoleEvent(StrEnum):
+    """Event types; the values are the wire strings."""
+
+    ROLE_SELECTED = "role.selected"
+    ROLE_CHANGED = "role.changed"
+    AGENT_INVOKED = "agent.invoked"
+    AGENT_COMPLETED = "agent.completed"
+    AGENT_FAILED = "agent.failed"
+    COMMAND_STARTED = "command.started"
+    COMMAND_COMPLETED = "command.completed"
+    COMMAND_FAILED = "command.failed"
+    HANDOFF_OFFERED = "handoff.offered"
+    HANDOFF_CLICKED = "handoff.clicked"
+    WORKFLOW_STARTED = "workflow.started"
+    WORKFLOW_COMPLETED = "workflow.completed"
+
+
+EVENT_TYPE_VALUES: Final = frozenset(e.value for e in RoleEvent)
+
+
+class Sensitivity(StrEnum):
+    """How a field's value is treated before it is written."""
+
+    GENERATED = "generated"  # made by the library (ids, times, schema version)
+    CATALOG_OR_HASH = "catalog value as is, anything else as a keyed hash"
+    HASH = "always a keyed hash"
+    MEASURED = "a number or enum measured by the library"
+    COARSE = "coarse environment facts (no names, no paths)"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One key of the event line."""
+
+    name: str
+    purpose: str
+    sensitivity: Sensitivity
+    example: Any
+
+
+FIELDS: Final[tuple[FieldSpec, ...]] = (
+    FieldSpec("schema_version", "format of this line", Sensitivity.GENERATED, SCHEMA_VERSION),
+    FieldSpec(
+        "event_id",
+        "unique, time-sortable id (evt_ + ULID)",
+        Sensitivity.GENERATED,
+        "evt_01JDQ7ZK3M8W4X2Y6B9C0D1E2F",
+    ),
+    FieldSpec(
+        "timestamp",
+        "when, UTC to the millisecond",
+        Sensitivity.GENERATED,
+        "2026-11-27T09:30:00.000Z",
+    ),
+    FieldSpec("event_type", "what happened", Sensitivity.GENERATED, "agent.invoked"),
+    FieldSpec("role", "the role of the person at work", Sensitivity.CATALOG_OR_HASH, "dev"),
+    FieldSpec(
+        "agent_role", "the agent's home role in the catalog", Sensitivity.CATALOG_OR_HASH, "sec"
+    ),
+    FieldSpec("command", "workflow command", Sensitivity.CATALOG_OR_HASH, "/flow:implement"),
+    FieldSpec("agent", "agent identity", Sensitivity.CATALOG_OR_HASH, "@secure-by-design-engineer"),
+    FieldSpec(
+        "project_id", "keyed hash of the project root", Sensitivity.HASH, "hmac:3f1c0a9b7d2e4f60"
+    ),
+    FieldSpec(
+        "session_id", "keyed hash of the host session id", Sensitivity.HASH, "hmac:9a8b7c6d5e4f3a2b"
+    ),
+    FieldSpec(
+        "invocation_id",
+        "pairs the started/completed/failed events of one run",
+        Sensitivity.GENERATED,
+        "inv_01JDQ7ZK3M8W4X2Y6B9C0D1E2F",
+    ),
+    FieldSpec(
+        "handoff",
+        "from_agent and to_agent of a handoff",
+        Sensitivity.CATALOG_OR_HASH,
+        {"from_agent": "@pm-planner", "to_agent": "@software-architect"},
+    ),
+    FieldSpec("duration_ms", "how long a command or agent ran", Sensitivity.MEASURED, 1234),
+    FieldSpec(
+        "outcome", "success, failure, cancelled, timeout or error", Sensitivity.MEASURED, "success"
+    ),
+    FieldSpec(
+        "source", "where a role was selected (init, cli, ...)", Sensitivity.CATALOG_OR_HASH, "init"
+    ),
+    FieldSpec(
+        "context",
+        "operating system family, Python minor version, tool version, whether in CI",
+        Sensitivity.COARSE,
+        {"os": "linux", "python": "3.11", "tool_version": "0.1.0", "ci": False},
+    ),
+)
+
+FIELD_NAMES: Final = tuple(f.name for f in FIELDS)
+_COMMON: Final = (
+    "schema_version",
+    "event_id",
+    "timestamp",
+    "event_type",
+    "role",
+    "project_id",
+    "context",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventTypeSpec:
+    """One event type: why it exists and the fields it uses beyond the common ones."""
+
+    event_type: RoleEvent
+    purpose: str
+    fields: tuple[str, ...]
+
+
+EVENT_TYPES: Final[dict[RoleEvent, EventTypeSpec]] = {
+    s.event_type: s
+    for s in (
+        EventTypeSpec(
+            RoleEvent.ROLE_SELECTED, "a person picked a role (at init or later)", ("source",)
+        ),
+        EventTypeSpec(
+            RoleEvent.ROLE_CHANGED, "a person switched from one role to another", ("source",)
+        ),
+        EventTypeSpec(
+            RoleEvent.AGENT_INVOKED,
+            "an agent was started",
+            ("agent", "agent_role", "command", "session_id", "invocation_id"),
+        ),
+        EventTypeSpec(
+            RoleEvent.AGENT_COMPLETED,
+            "an agent finished",
+            (
+                "agent",
+                "agent_role",
+                "command",
+                "session_id",
+                "invocation_id",
+                "duration_ms",
+                "outcome",
+            ),
+        ),
+        EventTypeSpec(
+            RoleEvent.AGENT_FAILED,
+            "an agent failed",
+            (
+                "agent",
+                "agent_role",
+                "command",
+                "session_id",
+                "invocation_id",
+                "duration_ms",
+                "outcome",
+            ),
+        ),
+        EventTypeSpec(
+            RoleEvent.COMMAND_STARTED,
+            "a workflow command started",
+            ("command", "session_id", "invocation_id"),
+        ),
+        EventTypeSpec(
+            RoleEvent.COMMAND_COMPLETED,
+            "a workflow command completed",
+            ("command", "session_id", "invocation_id", "duration_ms", "outcome"),
+        ),
+        EventTypeSpec(
+            RoleEvent.COMMAND_FAILED,
+            "a workflow command failed",
+            ("command", "session_id", "invocation_id", "duration_ms", "outcome"),
+        ),
+        EventTypeSpec(
+            RoleEvent.HANDOFF_OFFERED,
+            "a handoff to the next agent was offered",
+            ("handoff", "command", "session_id"),
+        ),
+        EventTypeSpec(
+            RoleEvent.HANDOFF_CLICKED,
+            "an offered handoff was taken",
+            ("handoff", "command", "session_id"),
+        ),
+        EventTypeSpec(
+            RoleEvent.WORKFLOW_STARTED,
+            "a workflow began",
+            ("command", "session_id", "invocation_id"),
+        ),
+        EventTypeSpec(
+            RoleEvent.WORKFLOW_COMPLETED,
+            "a workflow finished",
+            ("command", "session_id", "invocation_id", "duration_ms", "outcome"),
+        ),
+    )
+}
+
+NEVER_COLLECTED: Final = (
+    "prompts or any text you type",
+    "file names, file contents or paths",
+    "command arguments",
+    "user names, e-mail addresses, host names or IP addresses",
+    "git remotes, branch names or commit messages",
+    "environment variable values, tokens or keys",
+)
+
+OUTCOMES: Final = frozenset({"success", "failure", "cancelled", "timeout", "error"})
+
+
+def common_fields() -> tuple[str, ...]:
+    """Keys every event carries."""
+    return _COMMON
+
+
+# --------------------------------------------------------------------- ids & time
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_B32_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
+_last_ms = -1
+_last_time_prefix = ""
+_last_second = -1
+_last_second_text = ""
+
+
+def ulid(now_ns: int | None = None) -> str:
+    """A ULID: 48-bit millisecond time then 80 random bits, Crockford base32.
+
+    Randomness comes from `os.urandom`, so ids made in different processes in
+    the same millisecond still differ; the time prefix makes them sortable.
+    """
+    global _last_ms, _last_time_prefix
+    ms = (time.time_ns() if now_ns is None else now_ns) // 1_000_000
+    if ms != _last_ms:
+        chars = []
+        value = ms & 0xFFFF_FFFF_FFFF
+        for _ in range(10):
+            chars.append(_CROCKFORD[value & 31])
+            value >>= 5
+        _last_time_prefix = "".join(reversed(chars))
+        _last_ms = ms
+    # 80 bits is exactly 16 base32 characters: no padding, aligned like ULID's.
+    return (
+        _last_time_prefix + base64.b32encode(os.urandom(10)).translate(_B32_TO_CROCKFORD).decode()
+    )
+
+
+def new_event_id() -> str:
+    """`evt_` + ULID."""
+    return "evt_" + ulid()
+
+
+def new_invocation_id() -> str:
+    """`inv_` + ULID, shared by the started/completed/failed events of one run."""
+    return "inv_" + ulid()
+
+
+def utc_timestamp(now_ns: int | None = None) -> str:
+    """ISO 8601 UTC with milliseconds and `Z`, e.g. 2026-11-27T09:30:00.123Z."""
+    global _last_second, _last_second_text
+    ns = time.time_ns() if now_ns is None else now_ns
+    second, rest = divmod(ns, 1_000_000_000)
+    if second != _last_second:
+        _last_second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second = second
+    return f"{_last_second_text}.{rest // 1_000_000:03d}Z"
+
+
+# ------------------------------------------------------------ (de)serialisation
+
+
+def dumps_line(event: dict[str, Any]) -> bytes:
+    """Compact, ASCII-only JSON plus `\\n`: one event, one line, never invalid UTF-8."""
+    return (json.dumps(event, separators=(",", ":"), ensure_ascii=True) + "\n").encode("ascii")
+
+
+def parse_line(raw: bytes | str) -> dict[str, Any] | None:
+    """Parse one stored line into an event dict, or None when it is not one.
+
+    Accepted: a JSON object with a string `event_type`. Unknown keys are kept.
+    A line without `schema_version` comes from flowspec's earlier module and is
+    tagged schema "0". Anything else (torn, binary, a list) returns None so the
+    caller can count it as skipped.
+    """
+    try:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    event_type = obj.get("event_type")
+    if not isinstance(event_type, str):
+        return None
+    version = obj.get("schema_version")
+    if version is None:
+        obj["schema_version"] = LEGACY_SCHEMA_VERSION
+    elif not isinstance(version, str):
+        obj["schema_version"] = str(version)
+    return obj
+
+
+@dataclass(slots=True)
+class Event:
+    """A typed view of one event line; `extra` keeps keys this version does not know."""
+
+    event_type: str
+    timestamp: str | None = None
+    event_id: str | None = None
+    schema_version: str = SCHEMA_VERSION
+    role: str | None = None
+    agent_role: str | None = None
+    command: str | None = None
+    agent: str | None = None
+    project_id: str | None = None
+    session_id: str | None = None
+    invocation_id: str | None = None
+    handoff: dict[str, Any] | None = None
+    duration_ms: int | float | None = None
+    outcome: str | None = None
+    source: str | None = None
+    context: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def known_type(self) -> bool:
+        """Whether this version of the library knows the event type."""
+        return self.event_type in EVENT_TYPE_VALUES
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        """Build from a parsed line; wrongly typed known keys move to `extra`."""
+        known: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in _EVENT_SLOTS and _accepts(key, value):
+                known[key] = value
+            else:
+                extra[key] = value
+        if "event_type" not in known:
+            raise ValueError("an event needs a string event_type")
+        return cls(**known, extra=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Back to the wire shape: None values dropped, unknown keys restored."""
+        out: dict[str, Any] = {}
+        for name in _EVENT_SLOTS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        out.update(self.extra)
+        return out
+
+
+_EVENT_SLOTS: Final = (
+    "schema_version",
+    "event_id",
+    "timestamp",
+    "event_type",
+    "role",
+    "agent_role",
+    "command",
+    "agent",
+    "project_id",
+    "session_id",
+    "invocation_id",
+    "handoff",
+    "duration_ms",
+    "outcome",
+    "source",
+    "context",
+)
+
+
+def _accepts(key: str, value: Any) -> bool:
+    if key in ("handoff", "context"):
+        return isinstance(value, dict)
+    if key == "duration_ms":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, str)

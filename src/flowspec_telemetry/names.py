@@ -1,0 +1,55 @@
+"""Every name derived from the host tool's name, in one place.
+
+The library serves any spec-driven tool: `flowspec` is only the default. The
+tool name fixes the project folder, the environment prefix, the workflow file
+and the user config folder, so another tool reuses the library by building a
+`ToolNames("acme")` and nothing else is hard-coded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TOOL = "flowspec"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolNames:
+    """File and variable names for one host tool."""
+
+    tool: str = DEFAULT_TOOL
+
+    @property
+    def project_dir(self) -> str:
+        """The per-project folder, e.g. `.flowspec`."""
+        return f".{self.tool}"
+
+    @property
+    def env_prefix(self) -> str:
+        """The environment prefix, e.g. `FLOWSPEC_`."""
+        return self.tool.upper().replace("-", "_") + "_"
+
+    @property
+    def workflow_file(self) -> str:
+        """The committed workflow file with the role catalog and team policy."""
+        return f"{self.tool}_workflow.yml"
+
+    def env(self, suffix: str) -> str:
+        """Full name of one of the tool's environment variables."""
+        return self.env_prefix + suffix
+
+    def user_config_dir(self) -> Path:
+        """Where the person's global answer lives (XDG on POSIX, APPDATA on Windows)."""
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+            return Path(base) / self.tool
+        base = os.environ.get("XDG_CONFIG_HOME") or ""
+        if not base or not os.path.isabs(base):
+            base = str(Path.home() / ".config")
+        return Path(base) / self.tool
+
+
+FLOWSPEC = ToolNames()

@@ -1,0 +1,158 @@
+"""Keyed hashing and scrubbing: nothing personal is written in readable form.
+
+Two defences, used together:
+
+* Values outside the catalog (unknown roles, commands, agents, session ids) are
+  never stored; only an HMAC-SHA256 keyed with a per-project secret salt is.
+  The salt never leaves the project, so a hash cannot be reversed by guessing
+  (no rainbow tables), is stable within a project and differs across projects.
+* Free text that we do keep (a tool version, an error message in debug output,
+  unknown keys of old lines shown by `view`) goes through `scrub()` first.
+
+Every pattern is anchored by a look-behind so that a run of characters is
+entered at most once: the scrubber is linear in the input, even for 1 MB of
+`@`s, dots or digits (flowspec's earlier sanitizer was quadratic).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Final
+
+SALT_FILE: Final = "telemetry.salt"
+SALT_BYTES: Final = 32
+HASH_PREFIX: Final = "hmac:"
+HASH_HEX_CHARS: Final = 16
+MAX_TEXT_CHARS: Final = 256
+
+
+class SaltError(OSError):
+    """The salt file exists but cannot be trusted (wrong size, a link, unreadable)."""
+
+
+def read_salt(project_dir: Path) -> bytes | None:
+    """The project's salt, or None when there is none yet. Never follows a symlink."""
+    path = project_dir / SALT_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SaltError(errno.ELOOP, "the salt file is a symbolic link; refusing it") from None
+        raise
+    try:
+        data = os.read(fd, SALT_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) != SALT_BYTES:
+        raise SaltError(
+            errno.EINVAL,
+            f"the salt file holds {len(data)} bytes, not {SALT_BYTES}; "
+            f"run `clear` to start over with a new salt",
+        )
+    return data
+
+
+def load_or_create_salt(project_dir: Path) -> bytes:
+    """Read the salt, creating it (32 bytes from `secrets`, mode 0600) if missing.
+
+    Creation writes a private temporary file and hard-links it into place, so a
+    concurrent process either wins the link or reads the winner's complete salt:
+    nobody ever sees a half-written salt.
+    """
+    salt = read_salt(project_dir)
+    if salt is not None:
+        return salt
+    fresh = secrets.token_bytes(SALT_BYTES)
+    tmp = project_dir / f".{SALT_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, fresh)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, project_dir / SALT_FILE)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+    salt = read_salt(project_dir)
+    if salt is None:  # pragma: no cover - deleted between link and read
+        raise SaltError(errno.ENOENT, "the salt file vanished while being created")
+    return salt
+
+
+def hash_value(value: str | bytes, salt: bytes) -> str:
+    """`hmac:` + the first 16 hex digits of HMAC-SHA256(salt, value).
+
+    Strings are encoded with `surrogatepass` so that no string, however
+    malformed, makes hashing fail.
+    """
+    data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+    return HASH_PREFIX + hmac.new(salt, data, hashlib.sha256).hexdigest()[:HASH_HEX_CHARS]
+
+
+def is_hash(value: object) -> bool:
+    """Whether a stored value is one of our keyed hashes."""
+    return isinstance(value, str) and value.startswith(HASH_PREFIX)
+
+
+# ------------------------------------------------------------------ scrubbing
+
+_PATH_END = r"[^\s\"'<>|`]*"
+_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
+    (label, re.compile(rx))
+    for label, rx in (
+        (
+            "<private-key>",
+            r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----(?:(?!-----END).){0,16384}"
+            r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?",
+        ),
+        ("<url>", r"(?<![\w+.-])[A-Za-z][\w+.-]{0,30}://\S+"),
+        ("<url>", r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+:[\w./~-]+"),
+        ("<email>", r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+"),
+        ("<secret>", r"(?<![\w-])eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]*"),
+        ("<secret>", r"(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})"),
+        ("<secret>", r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+        ("<secret>", r"(?<![\w-])xox[abposr]-[A-Za-z0-9-]{10,255}"),
+        ("<secret>", r"(?<![\w-])(?:sk|pk|rk)-[A-Za-z0-9_-]{20,255}"),
+        ("<secret>", r"(?<![\w-])AIza[0-9A-Za-z_-]{35}"),
+        ("<path>", r"(?<![\w\\])\\\\[^\s\\]+\\" + _PATH_END),
+        ("<path>", r"(?<![\w])[A-Za-z]:\\" + _PATH_END),
+        ("<path>", r"(?<![\w~])~[\w.-]{0,64}/" + _PATH_END),
+        ("<path>", r"(?<![\w.~:/-])/[\w.@+-]+/" + _PATH_END),
+        ("<ip>", r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"),
+        (
+            "<ip>",
+            r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){1,7}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![\w:])",
+        ),
+        ("<ip>", r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"),
+    )
+)
+# Terminal escapes, other C0/C1 controls and bidi overrides: never kept in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def scrub(text: str, *, limit: int = MAX_TEXT_CHARS) -> str:
+    """Remove personal data and secrets from free text, then cut it to `limit` characters.
+
+    Removed: e-mails, URLs (all of them, credentials or not), scp-style git
+    remotes, POSIX/macOS/Windows/UNC/tilde paths, IPv4/IPv6 addresses, GitHub,
+    AWS, Slack, OpenAI-style and Google keys, JWTs, private-key blocks, and
+    control or bidi characters. What is removed is replaced by a tag such as
+    `<email>` so that a reader sees something was there.
+    """
+    for label, pattern in _PATTERNS:
+        text = pattern.sub(label, text)
+    text = _CONTROL.sub("", text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text

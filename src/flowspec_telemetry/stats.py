@@ -1,0 +1,89 @@
+"""Exact totals over the whole history, in one streaming pass.
+
+Memory is bounded by the number of distinct values (roles, commands, agents),
+never by the number of events, so `stats` is exact at any history size.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .store import ReadStats
+
+
+@dataclass(slots=True)
+class Stats:
+    """Totals by event type, role, command and agent."""
+
+    total: int = 0
+    skipped: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    by_role: Counter[str] = field(default_factory=Counter)
+    commands: Counter[str] = field(default_factory=Counter)
+    agents: Counter[str] = field(default_factory=Counter)
+    first: str | None = None
+    last: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "skipped_lines": self.skipped,
+            "first": self.first,
+            "last": self.last,
+            "by_type": dict(self.by_type.most_common()),
+            "by_role": dict(self.by_role.most_common()),
+            "top_commands": dict(self.commands.most_common(5)),
+            "top_agents": dict(self.agents.most_common(5)),
+        }
+
+
+def in_window(timestamp: Any, since: str | None, until: str | None) -> bool:
+    """Whether an ISO timestamp falls in [since, until); comparable as text (UTC, Z)."""
+    if since is None and until is None:
+        return True
+    if not isinstance(timestamp, str):
+        return False
+    if since is not None and timestamp < since:
+        return False
+    return not (until is not None and timestamp >= until)
+
+
+def compute_stats(
+    events: Iterable[dict[str, Any]],
+    read: ReadStats,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+) -> Stats:
+    """Fold `events` into `Stats`; `read` supplies the skipped-line count once drained."""
+    out = Stats()
+    by_type = out.by_type
+    by_role = out.by_role
+    commands = out.commands
+    agents = out.agents
+    first = last = None
+    for event in events:
+        ts = event.get("timestamp")
+        if (since is not None or until is not None) and not in_window(ts, since, until):
+            continue
+        out.total += 1
+        by_type[event["event_type"]] += 1
+        role = event.get("role")
+        by_role[role if isinstance(role, str) else "(none)"] += 1
+        command = event.get("command")
+        if isinstance(command, str):
+            commands[command] += 1
+        agent = event.get("agent")
+        if isinstance(agent, str):
+            agents[agent] += 1
+        if isinstance(ts, str):
+            if first is None or ts < first:
+                first = ts
+            if last is None or ts > last:
+                last = ts
+    out.first, out.last = first, last
+    out.skipped = read.skipped
+    return out

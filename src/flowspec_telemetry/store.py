@@ -1,0 +1,245 @@
+"""Where events live: `.flowspec/telemetry.jsonl`, plus rotated archives.
+
+Writing: each event is one `write()` on an `O_APPEND` descriptor, so lines from
+concurrent processes never interleave (POSIX appends are atomic for regular
+files at these sizes). The file is opened with `O_NOFOLLOW` and must be a
+regular file, so a symlink planted at the telemetry path is refused and its
+target is never touched. If the previous writer died mid-line, the next event
+starts with a newline of its own, so only the torn line is lost.
+
+Reading: streamed in fixed-size chunks, so memory does not grow with history
+size or with a pathological line; malformed, truncated and binary lines are
+skipped and counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import os
+import re
+import stat
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from .events import parse_line
+from .names import FLOWSPEC, ToolNames
+
+EVENTS_FILE: Final = "telemetry.jsonl"
+ARCHIVE_RE: Final = re.compile(r"^telemetry-(\d{8})-(\d+)\.jsonl\.gz$")
+GITIGNORE: Final = ".gitignore"
+GITIGNORE_MARK: Final = "# flowspec-telemetry: local usage analytics never belong in git"
+GITIGNORE_BODY: Final = f"{GITIGNORE_MARK}\ntelemetry*\n.telemetry*\n"
+_CHUNK: Final = 1 << 20
+MAX_READ_LINE: Final = 1 << 20  # longer lines are skipped without being held in memory
+_APPEND_FLAGS: Final = (
+    os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+)
+
+
+class StoreError(OSError):
+    """The store refuses to write (a symlink, not a regular file, a short write)."""
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """What a read saw: events returned and lines skipped as unreadable."""
+
+    events: int = 0
+    skipped: int = 0
+    files: int = 0
+
+
+def events_path(root: Path, names: ToolNames = FLOWSPEC) -> Path:
+    return root / names.project_dir / EVENTS_FILE
+
+
+def ensure_project_dir(root: Path, names: ToolNames = FLOWSPEC) -> Path:
+    """Create `.flowspec/` (0700) with its `.gitignore`, refusing a symlinked folder."""
+    folder = root / names.project_dir
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        os.mkdir(folder, 0o700)
+        st = os.lstat(folder)
+    if stat.S_ISLNK(st.st_mode):
+        raise StoreError(
+            errno.ELOOP, f"{names.project_dir} is a symbolic link; refusing to write through it"
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise StoreError(errno.ENOTDIR, f"{names.project_dir} is not a folder")
+    _ensure_gitignore(folder)
+    return folder
+
+
+def _ensure_gitignore(folder: Path) -> None:
+    path = folder / GITIGNORE
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            current = fh.read(65536)
+    except FileNotFoundError:
+        current = None
+    if current is not None and GITIGNORE_MARK in current:
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        prefix = "\n" if current and not current.endswith("\n") else ""
+        os.write(fd, (prefix + GITIGNORE_BODY).encode())
+    finally:
+        os.close(fd)
+
+
+def append_line(path: Path | str, line: bytes) -> None:
+    """Append one complete line with a single `write()`; raise `OSError` on any failure."""
+    fd = os.open(path, _APPEND_FLAGS, 0o600)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise StoreError(errno.EINVAL, "the telemetry file is not a regular file")
+        if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+            line = b"\n" + line  # the last writer died mid-line: start clean
+        written = os.write(fd, line)
+        if written != len(line):
+            raise StoreError(errno.ENOSPC, f"short write ({written} of {len(line)} bytes)")
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def archive_paths(folder: Path) -> list[Path]:
+    """Rotated archives, oldest first (by UTC date, then sequence number)."""
+    found: list[tuple[str, int, Path]] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        m = ARCHIVE_RE.match(entry.name)
+        if m and entry.is_file(follow_symlinks=False):
+            found.append((m.group(1), int(m.group(2)), Path(entry.path)))
+    found.sort()
+    return [p for _, _, p in found]
+
+
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def _lines(fh: _Readable) -> Iterator[bytes]:
+    """Lines of a binary stream, read in chunks; overlong lines yield b"\\0" (unparseable)."""
+    rest = b""
+    overlong = False
+    while True:
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            break
+        parts = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+        rest = parts.pop()
+        for part in parts:
+            if overlong:
+                overlong = False
+                yield b"\0"
+            else:
+                yield part
+        if len(rest) > MAX_READ_LINE:
+            rest = b""
+            overlong = True
+    if overlong:
+        yield b"\0"
+    elif rest:
+        yield rest
+
+
+def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
+    """Events of one file (plain or `.gz`), skipping and counting bad lines."""
+    stats = stats if stats is not None else ReadStats()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        fh = opener(path, "rb")
+    except FileNotFoundError:
+        return
+    stats.files += 1
+    with fh:
+        try:
+            for raw in _lines(fh):
+                if not raw.strip():
+                    continue
+                event = parse_line(raw)
+                if event is None:
+                    stats.skipped += 1
+                else:
+                    stats.events += 1
+                    yield event
+        except (OSError, EOFError, gzip.BadGzipFile):
+            stats.skipped += 1  # a damaged archive: keep what was read, count the rest as one
+
+
+def iter_events(
+    root: Path, names: ToolNames = FLOWSPEC, stats: ReadStats | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every stored event, archives first, in the order written."""
+    folder = root / names.project_dir
+    for archive in archive_paths(folder):
+        yield from iter_file(archive, stats)
+    yield from iter_file(folder / EVENTS_FILE, stats)
+
+
+def tail_file(path: Path, n: int, stats: ReadStats | None = None) -> list[dict[str, Any]]:
+    """The last `n` readable events of a plain file, reading backwards from its end.
+
+    Only as many blocks as it takes are read, so `view` answers at once on any
+    history size.
+    """
+    stats = stats if stats is not None else ReadStats()
+    if n <= 0:
+        return []
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the `with` below; absence is not an error
+    except FileNotFoundError:
+        return []
+    stats.files += 1
+    found: deque[dict[str, Any]] = deque()
+    with fh:
+        pos = fh.seek(0, os.SEEK_END)
+        carry = b""
+        block = 64 * 1024
+        while pos > 0 and len(found) < n:
+            step = min(block, pos)
+            pos -= step
+            fh.seek(pos)
+            data = fh.read(step) + carry
+            lines = data.split(b"\n")
+            carry = lines.pop(0) if pos > 0 else b""
+            if len(carry) > MAX_READ_LINE:
+                carry = b"\0"
+            for raw in reversed(lines):
+                if not raw.strip():
+                    continue
+                event = parse_line(raw)
+                if event is None:
+                    stats.skipped += 1
+                    continue
+                found.appendleft(event)
+                stats.events += 1
+                if len(found) >= n:
+                    break
+    return list(found)
+
+
+def tail_events(
+    root: Path, n: int, names: ToolNames = FLOWSPEC, stats: ReadStats | None = None
+) -> list[dict[str, Any]]:
+    """The last `n` events across the live file and, when it has fewer, the archives."""
+    folder = root / names.project_dir
+    events = tail_file(folder / EVENTS_FILE, n, stats)
+    for archive in reversed(archive_paths(folder)):
+        if len(events) >= n:
+            break
+        window: deque[dict[str, Any]] = deque(iter_file(archive, stats), maxlen=n - len(events))
+        events = list(window) + events
+    return events

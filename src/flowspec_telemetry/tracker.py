@@ -1,0 +1,383 @@
+"""`track()`: the thin, never-failing facade a host calls on every action.
+
+Cost model. A host may call `track()` thousands of times, often with
+telemetry off, so the call is built around caches revalidated at most once a
+second per project (`REVALIDATE_SECONDS`):
+
+* consent off: environment checks plus a dictionary lookup (no file access);
+* consent on: value normalisation, one HMAC per free value, `json.dumps` and
+  one `open`/`write`/`close` on the O_APPEND file.
+
+Environment variables (DO_NOT_TRACK and friends) are read on every call, so
+they take effect at once; a consent change written by another process is
+picked up within a second.
+
+Failure model. Nothing here raises into the host: every error is caught,
+the event is dropped, and with FLOWSPEC_TELEMETRY_DEBUG=1 the reason is
+printed to stderr (scrubbed, never the values). Nothing is printed to stdout.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from . import consent, events, privacy, roles, store
+from ._version import __version__
+from .events import EVENT_TYPE_VALUES, OUTCOMES, RoleEvent, dumps_line
+from .names import FLOWSPEC, ToolNames
+from .project import find_project_root
+
+REVALIDATE_SECONDS: Final = 1.0
+_INVOCATION_PREFIX: Final = "inv_"
+_SOURCES: Final = frozenset(
+    {"init", "cli", "config", "prompt", "hook", "env", "api", "ide", "switch"}
+)
+
+
+@dataclass(slots=True)
+class _ProjectState:
+    """What one project needs per call, refreshed at most once per second."""
+
+    root: Path
+    deadline: float
+    allowed: bool  # the person's answer and the team policy (env rules come on top)
+    events_path: str = ""
+    salt: bytes | None = None
+    project_id: str | None = None
+    catalog: roles.Catalog = roles.DEFAULT_CATALOG
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+def _platform() -> str:
+    if sys.platform.startswith("linux"):
+        return "linux"
+    if sys.platform == "darwin":
+        return "macos"
+    if sys.platform in ("win32", "cygwin"):
+        return "windows"
+    return "other"
+
+
+def _text(value: object) -> str | None:
+    """Any argument as text; None when there is nothing to record."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    return str(value)
+
+
+class Tracker:
+    """Records events for one host tool; `track()` uses a shared default instance."""
+
+    def __init__(
+        self,
+        names: ToolNames = FLOWSPEC,
+        *,
+        tool_version: str | None = None,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        """`clock` returns nanoseconds since the epoch; the demo uses it to replay history."""
+        self.names = names
+        self._clock = clock
+        self._env_debug = names.env("TELEMETRY_DEBUG")
+        self._env_role = names.env("ROLE")
+        self._roots: dict[str, tuple[float, Path | None]] = {}
+        self._projects: dict[Path, _ProjectState] = {}
+        version = privacy.scrub(_text(tool_version) or __version__, limit=32)
+        self._context: dict[str, Any] = {
+            "os": _platform(),
+            "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
+            "tool_version": version,
+            "ci": bool(os.environ.get("CI")),
+        }
+
+    # ---------------------------------------------------------------- public
+
+    def track(
+        self,
+        event_type: RoleEvent | str,
+        *,
+        role: object = None,
+        command: object = None,
+        agent: object = None,
+        agent_role: object = None,
+        from_agent: object = None,
+        to_agent: object = None,
+        session_id: object = None,
+        invocation_id: object = None,
+        duration_ms: object = None,
+        outcome: object = None,
+        source: object = None,
+        project_root: Path | str | None = None,
+    ) -> str | None:
+        """Record one event; return its `event_id`, or None when nothing was recorded.
+
+        Never raises and never prints to stdout.
+        """
+        try:
+            state = self._state_for(project_root, create=True)
+            if state is None:
+                return None
+            etype = event_type.value if isinstance(event_type, RoleEvent) else event_type
+            if etype not in EVENT_TYPE_VALUES:
+                self._debug(f"not recorded: unknown event type ({_safe_type(event_type)})")
+                return None
+            if role is None:
+                role = os.environ.get(self._env_role) or None
+            values = _Values(state)
+            agent_v = values.agent(agent)
+            now_ns = self._clock() if self._clock is not None else None
+            event: dict[str, Any] = {
+                "schema_version": events.SCHEMA_VERSION,
+                "event_id": "evt_" + events.ulid(now_ns),
+                "timestamp": events.utc_timestamp(now_ns),
+                "event_type": etype,
+                "role": values.free(role, state.catalog.known_roles),
+                "command": values.free(command, state.catalog.known_commands),
+                "agent": agent_v,
+                "project_id": state.project_id,
+            }
+            values.add_optional(
+                event,
+                agent_v,
+                agent_role=agent_role,
+                from_agent=from_agent,
+                to_agent=to_agent,
+                session_id=session_id,
+                invocation_id=invocation_id,
+                duration_ms=duration_ms,
+                outcome=outcome,
+                source=source,
+            )
+            event["context"] = self._context
+            return self._write(state, event)
+        except Exception as exc:  # the host must never see our failures
+            self._debug(f"not recorded ({_safe_type(event_type)}): {type(exc).__name__}: {exc}")
+            return None
+
+    def enabled(self, project_root: Path | str | None = None) -> bool:
+        """Whether an event tracked now would be recorded. Never raises."""
+        try:
+            return self._state_for(project_root, create=False) is not None
+        except Exception:
+            return False
+
+    def invalidate(self) -> None:
+        """Forget cached consent and project state (after `enable`/`disable`/`clear`)."""
+        self._roots.clear()
+        self._projects.clear()
+
+    # --------------------------------------------------------------- internal
+
+    def _state_for(self, project_root: Path | str | None, *, create: bool) -> _ProjectState | None:
+        forced = consent.env_rule(self.names)
+        if forced is not None and not forced.enabled:
+            return None
+        now = time.monotonic()
+        if project_root is None:
+            cwd = os.getcwd()
+            hit = self._roots.get(cwd)
+            if hit is None or hit[0] < now:
+                hit = (now + REVALIDATE_SECONDS, find_project_root(cwd, self.names))
+                self._roots[cwd] = hit
+            root = hit[1]
+        else:
+            root = Path(os.path.abspath(project_root))
+        if root is None:
+            return None
+        state = self._projects.get(root)
+        if state is None or state.deadline < now:
+            state = self._refresh(root, now)
+        allowed = forced.enabled if forced is not None else state.allowed
+        if not allowed:
+            return None
+        if create and state.salt is None:
+            self._open_project(state)
+        return state
+
+    def _refresh(self, root: Path, now: float) -> _ProjectState:
+        catalog_box: list[roles.Catalog] = []
+
+        def team_allows() -> bool:
+            catalog_box.append(roles.load_catalog(root, self.names))
+            return catalog_box[0].team_telemetry is not False
+
+        decision = consent.decide(
+            root, names=self.names, team_allows=team_allows, environ={}, lazy_policy=True
+        )
+        state = _ProjectState(
+            root=root, deadline=now + REVALIDATE_SECONDS, allowed=decision.enabled
+        )
+        if catalog_box:
+            state.catalog = catalog_box[0]
+        self._projects[root] = state
+        return state
+
+    def _open_project(self, state: _ProjectState) -> None:
+        """First write for this project in this second: folder, salt, catalog cache."""
+        folder = store.ensure_project_dir(state.root, self.names)
+        state.salt = privacy.load_or_create_salt(folder)
+        state.catalog = roles.load_catalog(state.root, self.names, write_cache=True)
+        state.project_id = privacy.hash_value("project:" + os.path.realpath(state.root), state.salt)
+        state.events_path = str(folder / store.EVENTS_FILE)
+
+    def _write(self, state: _ProjectState, event: dict[str, Any]) -> str | None:
+        line = dumps_line(event)
+        if len(line) > events.MAX_LINE_BYTES:  # pragma: no cover - every value is bounded above
+            self._debug(f"not recorded ({event['event_type']}): line of {len(line)} bytes")
+            return None
+        try:
+            store.append_line(state.events_path, line)
+        except OSError:
+            state.deadline = 0.0  # look again next call: the folder may have changed
+            raise
+        if os.environ.get(self._env_debug):
+            sys.stderr.write(f"{self.names.tool}-telemetry: recorded {line.decode('ascii')}")
+        return str(event["event_id"])
+
+    def _debug(self, message: str) -> None:
+        try:
+            if os.environ.get(self._env_debug):
+                sys.stderr.write(
+                    f"{self.names.tool}-telemetry: {privacy.scrub(message, limit=400)}\n"
+                )
+        except Exception:  # pragma: no cover - stderr closed
+            return
+
+
+class _Values:
+    """Turns host arguments into stored values: catalog values as they are, the rest hashed."""
+
+    __slots__ = ("catalog", "hashes", "salt")
+
+    def __init__(self, state: _ProjectState) -> None:
+        if state.salt is None:  # pragma: no cover - _state_for(create=True) sets it
+            raise RuntimeError("project not opened")
+        self.salt = state.salt
+        self.catalog = state.catalog
+        self.hashes = state.hashes
+
+    def hashed(self, text: str) -> str:
+        cached = self.hashes.get(text)
+        if cached is None:
+            cached = privacy.hash_value(text, self.salt)
+            if len(text) <= 256 and len(self.hashes) < 4096:
+                self.hashes[text] = cached
+        return cached
+
+    def free(self, value: object, known: frozenset[str]) -> str | None:
+        text = _text(value)
+        if not text:
+            return None
+        if text in known:
+            return text
+        stripped = text.strip()
+        if stripped in known:
+            return stripped
+        return self.hashed(text)
+
+    def agent(self, value: object) -> str | None:
+        text = _text(value)
+        if text and not text.startswith("@") and "@" + text.strip() in self.catalog.known_agents:
+            text = "@" + text.strip()
+        return self.free(text, self.catalog.known_agents)
+
+    def add_optional(self, event: dict[str, Any], agent: str | None, **fields: object) -> None:
+        """Set the keys an event type may carry; absent values leave no key."""
+        home = self.free(fields["agent_role"], self.catalog.known_roles)
+        if home is None and agent is not None:
+            home = self.catalog.home_role(agent)
+        if home is not None:
+            event["agent_role"] = home
+        if fields["from_agent"] is not None or fields["to_agent"] is not None:
+            event["handoff"] = {
+                "from_agent": self.agent(fields["from_agent"]),
+                "to_agent": self.agent(fields["to_agent"]),
+            }
+        session = _text(fields["session_id"])
+        if session:
+            event["session_id"] = privacy.hash_value(session, self.salt)
+        invocation = _text(fields["invocation_id"])
+        if invocation:
+            ours = invocation.startswith(_INVOCATION_PREFIX) and len(invocation) == 30
+            event["invocation_id"] = (
+                invocation if ours and invocation[4:].isalnum() else self.hashed(invocation)
+            )
+        duration = _duration(fields["duration_ms"])
+        if duration is not None:
+            event["duration_ms"] = duration
+        if fields["outcome"] is not None:
+            event["outcome"] = self.free(fields["outcome"], OUTCOMES)
+        if fields["source"] is not None:
+            event["source"] = self.free(fields["source"], _SOURCES)
+
+
+def _duration(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value):
+        return None
+    return max(0, min(int(value), 10**12))
+
+
+def _safe_type(event_type: object) -> str:
+    """An event type fit for an error message: a known wire string, else only its kind."""
+    if isinstance(event_type, str) and event_type in EVENT_TYPE_VALUES:
+        return event_type
+    return f"unrecognised {type(event_type).__name__}"
+
+
+_default = Tracker()
+
+
+def default_tracker() -> Tracker:
+    """The tracker behind the module-level functions."""
+    return _default
+
+
+def track(
+    event_type: RoleEvent | str,
+    *,
+    role: object = None,
+    command: object = None,
+    agent: object = None,
+    agent_role: object = None,
+    from_agent: object = None,
+    to_agent: object = None,
+    session_id: object = None,
+    invocation_id: object = None,
+    duration_ms: object = None,
+    outcome: object = None,
+    source: object = None,
+    project_root: Path | str | None = None,
+) -> str | None:
+    """Record one event if the person has opted in. Never raises; see `Tracker.track`."""
+    return _default.track(
+        event_type,
+        role=role,
+        command=command,
+        agent=agent,
+        agent_role=agent_role,
+        from_agent=from_agent,
+        to_agent=to_agent,
+        session_id=session_id,
+        invocation_id=invocation_id,
+        duration_ms=duration_ms,
+        outcome=outcome,
+        source=source,
+        project_root=project_root,
+    )
+
+
+track_role_event = track
+"""Alias kept for hosts written against flowspec's earlier telemetry module."""
