@@ -25,7 +25,9 @@ _ENV_PREFIXES = ("FLOWSPEC_", "DO_NOT_TRACK", "CI", "XDG_CONFIG_HOME", "NO_COLOR
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """A fresh HOME and XDG_CONFIG_HOME, no consent env vars, and fresh tracker caches."""
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):

@@ -290,7 +290,8 @@ def _fallback(why: str, *, team_telemetry: bool | None = None) -> Catalog:
     )
 
 
-_memory: dict[Path, tuple[tuple[int, int, int], Catalog]] = {}
+# path -> (file key, catalog, whether the JSON cache on disk matches it)
+_memory: dict[Path, tuple[tuple[int, int, int], Catalog, bool]] = {}
 
 
 def _cache_key(path: Path) -> tuple[int, int, int] | None:
@@ -316,11 +317,14 @@ def load_catalog(
     key = _cache_key(path)
     if key is None:
         return DEFAULT_CATALOG
+    cache_path = root / names.project_dir / CACHE_FILE
     hit = _memory.get(path)
     if hit is not None and hit[0] == key:
+        if write_cache and not hit[2]:
+            _memory[path] = (key, hit[1], _write_cache(cache_path, key, hit[1]))
         return hit[1]
-    cache_path = root / names.project_dir / CACHE_FILE
     catalog = _read_cache(cache_path, key)
+    persisted = catalog is not None
     if catalog is None:
         try:
             with open(path, "rb") as fh:
@@ -334,8 +338,8 @@ def load_catalog(
                 raw.decode("utf-8", "replace"), source=names.workflow_file
             )
         if write_cache:
-            _write_cache(cache_path, key, catalog)
-    _memory[path] = (key, catalog)
+            persisted = _write_cache(cache_path, key, catalog)
+    _memory[path] = (key, catalog, persisted)
     return catalog
 
 
@@ -350,9 +354,10 @@ def _read_cache(cache_path: Path, key: tuple[int, int, int]) -> Catalog | None:
         return None
 
 
-def _write_cache(cache_path: Path, key: tuple[int, int, int], catalog: Catalog) -> None:
+def _write_cache(cache_path: Path, key: tuple[int, int, int], catalog: Catalog) -> bool:
+    """Store the parsed catalog atomically; False when it could not be stored."""
     if not cache_path.parent.is_dir():
-        return
+        return False
     tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
         fd = os.open(
@@ -371,3 +376,5 @@ def _write_cache(cache_path: Path, key: tuple[int, int, int], catalog: Catalog) 
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        return False
+    return True

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .._version import __version__
@@ -95,10 +96,13 @@ def demo(
     count = build_demo(folder)
     read = ReadStats()
     stats = compute_stats(iter_events(folder, FLOWSPEC, read), read)
-    out.print(f"Built a demo project in [bold]{folder}[/] with {count} events.")
+    out.print(
+        f"Built a demo project in [bold]{escape(str(folder))}[/] with {count} events.",
+        soft_wrap=True,
+    )
     out.print("Consent was given for that folder only; nothing else on this machine changed.")
     _print_summary(stats)
-    out.print(f"\nLook around: cd {folder} && {PROG} --help")
+    out.print(f"\nLook around: cd {folder} && {PROG} --help", soft_wrap=True, markup=False)
 
 
 def _print_summary(stats: Stats) -> None:

@@ -1,0 +1,50 @@
+"""`flowspec-telemetry demo`: the README's first command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowspec_telemetry import iter_events
+from flowspec_telemetry.store import ReadStats
+
+from ..conftest import run_cli
+
+
+def test_demo_builds_a_project_with_a_multi_day_history(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    result = run_cli("demo", str(folder))
+    assert result.returncode == 0, result.stderr
+    stats = ReadStats()
+    events = list(iter_events(folder, stats=stats))
+    assert stats.skipped == 0
+    assert len(events) > 1000
+    assert f"with {len(events)} events" in result.stdout
+    days = {str(e["timestamp"])[:10] for e in events}
+    assert len(days) >= 10
+    roles = {e["role"] for e in events}
+    assert {"dev", "arch", "sec", "qa", "ops"} <= roles
+    types = {e["event_type"] for e in events}
+    assert {"role.selected", "agent.invoked", "handoff.offered", "handoff.clicked",
+            "command.started", "command.completed", "command.failed"} <= types  # fmt: skip
+    assert "/flow:implement" in result.stdout
+    assert "Events by role" in result.stdout
+    # Consent was given for the demo folder only.
+    assert (folder / ".flowspec" / "telemetry-config.json").exists()
+    assert not (Path.home() / ".config" / "flowspec").exists()
+
+
+def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = run_cli("demo", str(tmp_path))
+    assert result.returncode == 2
+    assert "not an empty folder" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_demo_without_a_folder_uses_a_new_temporary_one() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Built a demo project in "))
+    folder = Path(line.removeprefix("Built a demo project in ").split(" with ")[0])
+    assert (folder / ".flowspec" / "telemetry.jsonl").exists()
