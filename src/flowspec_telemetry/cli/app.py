@@ -157,3 +157,10 @@ def _error(message: str) -> None:
     """One line on stderr, whatever the message held."""
     line = " ".join(message.split())
     err.print(f"{PROG}: error: {line}", markup=False, soft_wrap=True)
+
+
+# Commands defined in their own modules (issue 4: consent, disclosure, data).
+from . import consent_cmds, data_cmds  # noqa: E402
+
+consent_cmds.register(app)
+data_cmds.register(app)

@@ -1,0 +1,192 @@
+"""Commands about consent and disclosure: status, enable, disable, prompt, notice, schema."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from .. import control, notice, status
+from ..consent import ConsentFileError
+from ..names import FLOWSPEC
+from ..project import find_project_root
+from .exit_codes import ExitCode
+from .render import cell, fail, human_bytes, line, out, print_json, safe
+
+_GLOBAL = typer.Option("--global", help="Record the answer for you, in every project (default).")
+_PROJECT = typer.Option("--project", help="Record the answer for this project only.")
+
+
+def _here() -> Path | None:
+    return find_project_root(os.getcwd(), FLOWSPEC)
+
+
+def status_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Show whether telemetry is on, which rule decided, and what is stored."""
+    info = status.gather(_here())
+    if as_json:
+        print_json(info)
+    else:
+        _print_status(info)
+    if info["warnings"]:
+        fail(info["warnings"][0])
+
+
+def _print_status(info: dict[str, Any]) -> None:
+    state = "ON" if info["enabled"] else "OFF"
+    line(f"Telemetry is {state}: {info['reason']}.", "bold green" if info["enabled"] else "bold")
+    env = ", ".join(f"{k}={safe(v, 20)}" for k, v in info["environment"].items() if v is not None)
+    line(f"Environment: {env or 'none of ' + ', '.join(info['environment']) + ' is set'}")
+    for scope, record in info["consent"].items():
+        label = "Project answer" if scope == "project" else "Global answer"
+        if record is None:
+            line(f"{label}: none")
+        elif record.get("corrupt"):
+            line(f"{label}: {safe(record['path'], 300)} is corrupt (ignored)", "bold red")
+        else:
+            old = "" if record["current"] else " (older notice: counts as not asked)"
+            line(
+                f"{label}: {record['answer']} on {safe(record['decided_at'])} for notice "
+                f"version {record['notice_version']}{old} ({safe(record['path'], 300)})"
+            )
+    line(f"Notice version: {info['notice_version']}")
+    if info["project"] is None:
+        line("Project: none here (no events are recorded outside a project).")
+        return
+    line(f"Project: {safe(info['project'], 300)}")
+    line(f"Role catalog: {safe(info['catalog_source'], 300)}")
+    if info["team_policy"] is False:
+        line("Team policy: telemetry.enabled is false (a veto for everyone).")
+    store = info["storage"]
+    line(f"Events file: {safe(store['events_file'], 300)} (+{store['archives']} archives)")
+    line(f"Stored: {store['events']} events, {human_bytes(store['bytes'])}")
+    if store["oldest"]:
+        line(f"Oldest: {safe(store['oldest'])}   Newest: {safe(store['newest'])}")
+    for warning in info["warnings"]:
+        line(f"Warning: {safe(warning, 500)}", "bold red")
+
+
+def _scope(global_: bool, project: bool) -> control.Scope:
+    if global_ and project:
+        fail("choose one of --global and --project")
+    return "project" if project else "global"
+
+
+def _change(answer: str, scope: control.Scope) -> control.Change:
+    try:
+        return control.record_answer(answer, scope=scope)
+    except ConsentFileError as exc:
+        fail(str(exc))
+    except control.NoProjectError as exc:
+        fail(f"{exc}; use --global or run this in a project", ExitCode.FAILURE)
+
+
+def _report(change: control.Change) -> None:
+    verb = "enabled" if change.answer == "yes" else "disabled"
+    who = "for you (every project)" if change.scope == "global" else "for this project"
+    if change.changed:
+        line(f"Telemetry {verb} {who}; recorded in {safe(str(change.path), 300)}.")
+    else:
+        where = safe(str(change.path), 300)
+        line(f"Telemetry was already {verb} {who}; recorded again in {where}.")
+    decision = change.decision
+    if change.overridden:
+        now = "on" if decision.enabled else "off"
+        line(f"But it is still {now} here: {decision.reason}.", "bold yellow")
+    else:
+        line(f"It is now {'on' if decision.enabled else 'off'} here ({decision.reason}).")
+
+
+def enable_cmd(
+    global_: Annotated[bool, _GLOBAL] = False,
+    project: Annotated[bool, _PROJECT] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not show the privacy notice first.")
+    ] = False,
+) -> None:
+    """Turn telemetry on (after showing the privacy notice)."""
+    scope = _scope(global_, project)
+    if not yes:
+        _print_notice(_here())
+    _report(_change("yes", scope))
+
+
+def disable_cmd(
+    global_: Annotated[bool, _GLOBAL] = False,
+    project: Annotated[bool, _PROJECT] = False,
+) -> None:
+    """Turn telemetry off."""
+    _report(_change("no", _scope(global_, project)))
+
+
+def prompt_cmd(
+    telemetry: Annotated[
+        bool | None,
+        typer.Option(
+            "--telemetry/--no-telemetry",
+            help="Record yes or no without asking (what a host's own flag passes on).",
+        ),
+    ] = None,
+) -> None:
+    """Ask for consent once, on an interactive terminal only (silent in CI and pipes)."""
+    from ..prompt import maybe_prompt
+
+    result = maybe_prompt(telemetry)
+    if result.error:
+        fail(result.error)
+    if telemetry is not None and result.answer is not None:
+        line(f"Recorded {result.answer} in {safe(str(result.path), 300)}.")
+
+
+def _print_notice(root: Path | None) -> None:
+    for section in notice.notice(root):
+        line(section.title, "bold")
+        for text in section.lines:
+            out.print(Text("  " + safe(text, 10_000) if text else ""), soft_wrap=True)
+        out.print()
+
+
+def notice_cmd() -> None:
+    """Print the privacy notice."""
+    _print_notice(_here())
+
+
+def schema_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Every event type and field, and how each value is treated."""
+    data = notice.schema()
+    if as_json:
+        print_json(data)
+        return
+    fields = Table(title="Fields", title_justify="left")
+    for name in ("field", "purpose", "stored as"):
+        fields.add_column(name)
+    for f in data["fields"]:
+        fields.add_row(cell(f["name"]), cell(f["purpose"]), cell(f["sensitivity"]))
+    out.print(fields)
+    types = Table(title="Event types", title_justify="left")
+    for name in ("event type", "purpose", "fields beyond the common ones"):
+        types.add_column(name)
+    for t in data["event_types"]:
+        types.add_row(cell(t["event_type"]), cell(t["purpose"]), cell(", ".join(t["fields"])))
+    out.print(types)
+    line(f"Common fields: {', '.join(data['common_fields'])}")
+    line("Never collected:", "bold")
+    for item in data["never_collected"]:
+        line(f"  - {item}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status_cmd)
+    app.command("enable")(enable_cmd)
+    app.command("disable")(disable_cmd)
+    app.command("prompt")(prompt_cmd)
+    app.command("notice")(notice_cmd)
+    app.command("schema")(schema_cmd)

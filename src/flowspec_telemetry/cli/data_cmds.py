@@ -1,0 +1,192 @@
+"""Commands about the recorded data: view, export, clear, stats."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from .. import erase, query, totals
+from ..export import ExportError, export
+from ..stats import Stats
+from ..store import ReadStats
+from .exit_codes import ExitCode
+from .render import cell, fail, line, out, print_json, project_or_fail, safe
+
+_SINCE = typer.Option("--since", help=f"Only events at or after: {query.DATE_HELP}.")
+_UNTIL = typer.Option("--until", help="Only events before this (a bare date includes that day).")
+_JSON = typer.Option("--json", help="Print JSON for scripts.")
+
+
+class Format(StrEnum):
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def _window(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    try:
+        return query.window(since, until)
+    except query.QueryError as exc:
+        fail(str(exc))
+
+
+def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="How many events (0 = all, streamed).")
+    ] = 50,
+    event_type: Annotated[str | None, typer.Option("--type", help="Only this event type.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Only this role.")] = None,
+    since: Annotated[str | None, _SINCE] = None,
+    until: Annotated[str | None, _UNTIL] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Show the latest events, newest last."""
+    try:
+        etype = query.check_event_type(event_type)
+    except query.QueryError as exc:
+        fail(str(exc))
+    lo, hi = _window(since, until)
+    root = project_or_fail("nothing to view")
+    filt = query.Filter(etype, role, lo, hi)
+    read = ReadStats()
+    events: Any = (
+        query.stream(root, filt, stats=read)
+        if limit == 0
+        else query.select(root, limit, filt, stats=read)
+    )
+    if as_json:
+        write = sys.stdout.write
+        for event in events:
+            write(json.dumps(event, ensure_ascii=True, separators=(",", ":")) + "\n")
+        return
+    table = Table(expand=False)
+    for name in ("time (UTC)", "event", "role", "command", "agent", "details"):
+        table.add_column(name, overflow="fold")
+    shown = 0
+    for event in events:
+        shown += 1
+        table.add_row(
+            cell(event.get("timestamp")),
+            cell(event.get("event_type")),
+            cell(event.get("role")),
+            cell(event.get("command")),
+            cell(event.get("agent")),
+            cell(_details(event)),
+        )
+    if not shown:
+        line("No events match." if not filt.empty else "No events recorded yet.")
+    else:
+        out.print(table)
+    if read.skipped:
+        line(f"({read.skipped} unreadable lines skipped)")
+
+
+def _details(event: dict[str, Any]) -> str:
+    parts = []
+    handoff = event.get("handoff")
+    if isinstance(handoff, dict):
+        parts.append(f"{safe(handoff.get('from_agent'))} -> {safe(handoff.get('to_agent'))}")
+    for key in ("outcome", "duration_ms", "source", "agent_role"):
+        if event.get(key) is not None:
+            parts.append(f"{key}={safe(event[key])}")
+    return " ".join(parts)
+
+
+def export_cmd(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="json, jsonl or csv.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="The file to write; - for standard output.")
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Export every event, rotated archives included."""
+    target = None if output == "-" else Path(output)
+    if target is not None:
+        from ..export import check_output
+
+        try:
+            check_output(target, force=force)
+        except ExportError as exc:
+            fail(str(exc))
+    root = project_or_fail("nothing to export")
+    try:
+        count, read = export(root, fmt.value, target, force=force, stream=sys.stdout)
+    except ExportError as exc:
+        fail(str(exc))
+    if target is not None:
+        skipped = f" ({read.skipped} unreadable lines skipped)" if read.skipped else ""
+        line(f"Exported {count} events to {safe(str(target), 300)}{skipped}.")
+
+
+def clear_cmd(
+    force: Annotated[bool, typer.Option("--force", help="Do not ask for confirmation.")] = False,
+    reset_consent: Annotated[
+        bool,
+        typer.Option("--reset-consent", help="Also forget your answers (project and global)."),
+    ] = False,
+) -> None:
+    """Delete every event, archive and the salt of this project."""
+    root = project_or_fail("nothing to clear")
+    if not force:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            fail("clear deletes every event; pass --force to do it without a terminal")
+        count, _ = erase.count_events(root)
+        what = f"{count} events, the archives and the salt"
+        if not typer.confirm(f"Delete {what} of {root}?", default=False):
+            line("Nothing deleted.")
+            raise typer.Exit(ExitCode.FAILURE)
+    done = erase.clear(root, reset_consent=reset_consent)
+    line(f"Removed {done.events} events ({len(done.files)} files).")
+    if reset_consent:
+        line(f"Forgot your answers ({len(done.consent_files)} files): you will be asked again.")
+    else:
+        line("Your consent answer is unchanged (--reset-consent forgets it).")
+
+
+def stats_cmd(
+    since: Annotated[str | None, _SINCE] = None,
+    until: Annotated[str | None, _UNTIL] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Exact totals over the whole history: by type, by role, top commands and agents."""
+    lo, hi = _window(since, until)
+    root = project_or_fail("nothing to count")
+    result = totals.compute(root, since=lo, until=hi)
+    if as_json:
+        print_json(result.to_json())
+        return
+    _print_stats(result)
+
+
+def _print_stats(result: Stats) -> None:
+    line(f"{result.total} events", "bold")
+    if result.first:
+        line(f"from {safe(result.first)} to {safe(result.last)}")
+    for title, counter, top in (
+        ("By event type", result.by_type, None),
+        ("By role", result.by_role, None),
+        ("Top commands", result.commands, 5),
+        ("Top agents", result.agents, 5),
+    ):
+        if not counter:
+            continue
+        table = Table(title=title, title_justify="left")
+        table.add_column("value")
+        table.add_column("events", justify="right")
+        for value, n in counter.most_common(top):
+            table.add_row(cell(value), cell(n))
+        out.print(table)
+    line(f"Skipped lines (unreadable): {result.skipped}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("view")(view_cmd)
+    app.command("export")(export_cmd)
+    app.command("clear")(clear_cmd)
+    app.command("stats")(stats_cmd)

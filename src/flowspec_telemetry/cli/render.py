@@ -1,0 +1,96 @@
+"""Terminal output that hostile data cannot steer.
+
+Event values come from a file anyone with write access could have edited, so
+nothing from it reaches the terminal raw: control characters (ANSI and OSC
+escapes start with one), bidi overrides and zero-width characters are shown
+as visible escapes, long values are cut, and every value is a rich `Text`,
+never parsed as markup. Also the shared helpers the command modules use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Final, NoReturn
+
+from rich.console import Console
+from rich.text import Text
+
+from ..names import FLOWSPEC
+from ..project import find_project_root
+from .exit_codes import ExitCode
+
+_UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+MAX_CELL: Final = 120
+
+out = Console(highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(value: Any, limit: int = MAX_CELL) -> str:
+    """Any value as one printable line: escapes shown, never obeyed; cut to `limit`."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int | float):
+        text = repr(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = _UNSAFE.sub(_escape, text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def cell(value: Any, style: str = "") -> Text:
+    """A table cell that rich prints as text, never as markup."""
+    return Text(safe(value), style=style)
+
+
+def print_json(data: Any, *, indent: int | None = 2) -> None:
+    """JSON for scripts: ASCII only, so no control character reaches the terminal raw."""
+    sys.stdout.write(json.dumps(data, indent=indent, ensure_ascii=True) + "\n")
+
+
+def line(text: str, style: str = "") -> None:
+    """Print our own text (already safe) without markup parsing."""
+    out.print(Text(text, style=style), soft_wrap=True)
+
+
+def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    """Stop the command with one line on stderr (see `app.run`)."""
+    from .app import CliError
+
+    raise CliError(safe(message, limit=1000), code)
+
+
+def project_or_fail(what: str) -> Path:
+    """The project of the current folder, or exit 1 with a clear message."""
+    root = find_project_root(os.getcwd(), FLOWSPEC)
+    if root is None:
+        fail(
+            f"not in a flowspec project (no {FLOWSPEC.project_dir}/ or "
+            f"{FLOWSPEC.workflow_file} in this folder or above), so there is {what}",
+            ExitCode.FAILURE,
+        )
+    return root
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"  # pragma: no cover

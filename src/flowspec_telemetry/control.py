@@ -1,0 +1,126 @@
+"""Recording a person's yes or no, and saying what still overrides it.
+
+`enable_telemetry()` and `disable_telemetry()` are what the `enable` and
+`disable` commands call, and what a host calls from its own settings screen.
+Both write the answer with the time and the notice version, make the
+in-process tracker forget its cached decision, and return a `Change` that
+names the rule deciding *now*: an answer can be outvoted by `DO_NOT_TRACK`,
+an environment variable, the team policy, or (for a global answer) the
+person's own answer for this project.
+
+A corrupt consent file is never overwritten silently: `ConsentFileError`
+is raised before anything is written, naming the file and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from . import consent, roles
+from .consent import ConsentRecord, Decision
+from .names import FLOWSPEC, ToolNames
+from .project import find_project_root
+
+Scope = Literal["global", "project"]
+
+
+class NoProjectError(LookupError):
+    """A project-scoped action outside any project."""
+
+    def __init__(self, names: ToolNames = FLOWSPEC) -> None:
+        super().__init__(
+            f"not in a {names.tool} project (no {names.project_dir}/ or {names.workflow_file} "
+            "in this folder or above)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What `enable_telemetry`/`disable_telemetry` did and what decides now."""
+
+    answer: str  # "yes" or "no"
+    scope: Scope
+    path: Path
+    before: ConsentRecord | None
+    decision: Decision  # the effective decision after the change
+
+    @property
+    def changed(self) -> bool:
+        return self.before is None or not self.before.current() or self.before.answer != self.answer
+
+    @property
+    def overridden(self) -> bool:
+        """Whether another rule outvotes the answer just recorded."""
+        return self.decision.enabled != (self.answer == "yes")
+
+
+def team_allows(root: Path | None, names: ToolNames = FLOWSPEC) -> bool:
+    """Rule 3: False when the committed workflow file vetoes telemetry."""
+    return root is None or roles.load_catalog(root, names).team_telemetry is not False
+
+
+def current_decision(
+    root: Path | None, names: ToolNames = FLOWSPEC, environ: Mapping[str, str] | None = None
+) -> Decision:
+    """The decision with the rule that made it, as `status` reports it."""
+    return consent.decide(
+        root, names=names, team_allows=lambda: team_allows(root, names), environ=environ
+    )
+
+
+def read_records(
+    root: Path | None, names: ToolNames = FLOWSPEC
+) -> dict[str, tuple[Path, ConsentRecord | None]]:
+    """The project and global records; raises `ConsentFileError` for a corrupt one."""
+    out: dict[str, tuple[Path, ConsentRecord | None]] = {}
+    if root is not None:
+        path = consent.project_config_path(root, names)
+        out["project"] = (path, consent.read_record(path))
+    path = consent.global_config_path(names)
+    out["global"] = (path, consent.read_record(path))
+    return out
+
+
+def record_answer(
+    answer: str,
+    *,
+    scope: Scope = "global",
+    project_root: Path | str | None = None,
+    names: ToolNames = FLOWSPEC,
+    environ: Mapping[str, str] | None = None,
+    ask_again_after: str | None = None,
+) -> Change:
+    """Write `answer` ("yes", "no", "later") for `scope` and report the effect."""
+    root = find_project_root(project_root, names)
+    if scope == "project" and root is None:
+        raise NoProjectError(names)
+    records = read_records(root, names)  # refuse before writing if any is corrupt
+    path, before = records[scope]
+    consent.write_record(path, consent.new_record(answer, ask_again_after=ask_again_after))
+    from .tracker import default_tracker
+
+    default_tracker().invalidate()
+    return Change(answer, scope, path, before, current_decision(root, names, environ))
+
+
+def enable_telemetry(
+    *,
+    scope: Scope = "global",
+    project_root: Path | str | None = None,
+    names: ToolNames = FLOWSPEC,
+) -> Change:
+    """Record yes (for you everywhere, or for this project only)."""
+    return record_answer("yes", scope=scope, project_root=project_root, names=names)
+
+
+def disable_telemetry(
+    *,
+    scope: Scope = "global",
+    project_root: Path | str | None = None,
+    names: ToolNames = FLOWSPEC,
+) -> Change:
+    """Record no (for you everywhere, or for this project only)."""
+    return record_answer("no", scope=scope, project_root=project_root, names=names)

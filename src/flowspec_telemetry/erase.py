@@ -1,0 +1,95 @@
+"""`clear`: delete every telemetry file of a project and keep nothing behind.
+
+Removed: the events file, every rotated archive, the salt (so old hashes can
+no longer be linked to new ones), the catalog cache, and any other
+`telemetry*` or `.telemetry*` file in the project folder (locks, temporary
+files). The person's consent record stays unless `reset_consent` is set,
+which removes the project's record and the global one, so they are asked
+again. If the folder is left empty but for our `.gitignore`, both go.
+Symbolic links are removed as links; their targets are never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import consent, scan
+from .names import FLOWSPEC, ToolNames
+from .store import GITIGNORE, GITIGNORE_BODY, ReadStats
+
+
+@dataclass(slots=True)
+class Cleared:
+    """What `clear` removed."""
+
+    events: int = 0
+    skipped: int = 0
+    files: list[Path] = field(default_factory=list)
+    consent_files: list[Path] = field(default_factory=list)
+
+
+def telemetry_files(root: Path, names: ToolNames = FLOWSPEC) -> list[Path]:
+    """Every telemetry file in the project folder except the consent record."""
+    folder = root / names.project_dir
+    keep = consent.CONFIG_FILE
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    return sorted(
+        Path(e.path)
+        for e in entries
+        if e.name.startswith(("telemetry", ".telemetry"))
+        and e.name != keep
+        and not e.is_dir(follow_symlinks=False)
+    )
+
+
+def count_events(root: Path, names: ToolNames = FLOWSPEC) -> tuple[int, int]:
+    """(readable events, skipped lines) across the live file and the archives."""
+    read = ReadStats()
+    for _ in scan.iter_events(root, names, read):
+        pass
+    return read.events, read.skipped
+
+
+def clear(root: Path, names: ToolNames = FLOWSPEC, *, reset_consent: bool = False) -> Cleared:
+    """Delete the project's telemetry; see the module docstring for exactly what."""
+    out = Cleared()
+    out.events, out.skipped = count_events(root, names)
+    for path in telemetry_files(root, names):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            out.files.append(path)
+    if reset_consent:
+        for path in (consent.project_config_path(root, names), consent.global_config_path(names)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+                out.consent_files.append(path)
+    _tidy(root / names.project_dir)
+    from .tracker import default_tracker
+
+    default_tracker().invalidate()
+    return out
+
+
+def _tidy(folder: Path) -> None:
+    """Remove our `.gitignore` and the folder when nothing else is left in it."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    if names != [GITIGNORE]:
+        return
+    gitignore = folder / GITIGNORE
+    try:
+        ours = gitignore.read_text(encoding="utf-8") == GITIGNORE_BODY
+    except (OSError, UnicodeDecodeError):
+        return
+    if ours:
+        with contextlib.suppress(OSError):
+            os.unlink(gitignore)
+            os.rmdir(folder)

@@ -1,0 +1,189 @@
+"""The consent prompt: asked once, only on an interactive terminal.
+
+A host calls `maybe_prompt()` at init. It asks only when all of these hold:
+stdin and stdout are a terminal, `CI` is not set, no environment variable or
+team policy decides anyway, and the person has no current answer (none yet,
+one for an older notice version, or a "later" whose seven days are up).
+Otherwise it prints nothing, writes nothing and returns why.
+
+A host with a `--telemetry/--no-telemetry` flag passes `answer=True/False`:
+the answer is recorded without a question (even in CI: the person said so).
+
+The notice is rendered with rich, imported only when a question is shown, so
+calling `maybe_prompt()` costs a host nothing on the common path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final, TextIO
+
+from . import consent
+from .control import Scope, record_answer, team_allows
+from .names import FLOWSPEC, ToolNames
+from .project import find_project_root
+
+LATER_DAYS: Final = 7
+_YES: Final = frozenset({"y", "yes"})
+_NO: Final = frozenset({"", "n", "no"})
+_LATER: Final = frozenset({"l", "later"})
+_NOT_CI: Final = frozenset({"", "0", "false", "no"})
+
+
+@dataclass(frozen=True, slots=True)
+class PromptResult:
+    """What `maybe_prompt()` did: asked or not, the answer recorded, and why."""
+
+    asked: bool
+    answer: str | None  # "yes", "no", "later", or None when nothing was recorded
+    reason: str
+    path: Path | None = None
+    error: str | None = None  # e.g. a corrupt consent file; nothing was written
+
+
+def in_ci(environ: dict[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return env.get("CI", "").strip().lower() not in _NOT_CI
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def why_not_ask(
+    root: Path | None, names: ToolNames = FLOWSPEC, *, now: datetime | None = None
+) -> str | None:
+    """None when the person should be asked now; else the reason not to.
+
+    Raises `ConsentFileError` when a consent record is corrupt.
+    """
+    by_env = consent.env_rule(names)
+    if by_env is not None:
+        return f"not asked: {by_env.reason}"
+    if not team_allows(root, names):
+        return f"not asked: the team policy in {names.workflow_file} turns telemetry off"
+    today = _stamp(now or _now())
+    paths = [consent.global_config_path(names)]
+    if root is not None:
+        paths.insert(0, consent.project_config_path(root, names))
+    for path in paths:
+        record = consent.read_record(path)
+        if record is None or not record.current():
+            continue
+        if record.answer == "later":
+            if record.ask_again_after and record.ask_again_after > today:
+                return f"not asked: you said later; asking again after {record.ask_again_after}"
+            continue
+        return f"not asked: already answered {record.answer} ({path})"
+    return None
+
+
+def _interactive(stdin: TextIO, stdout: TextIO) -> bool:
+    try:
+        return stdin.isatty() and stdout.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _ask(root: Path | None, names: ToolNames, stdin: TextIO, stdout: TextIO) -> str | None:
+    """Show the notice and read yes / no / later; None on end of input or Ctrl-C."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from .notice import notice
+
+    console = Console(file=stdout, highlight=False)
+    for section in notice(root, names):
+        console.print(Text(section.title, style="bold"))
+        for line in section.lines:
+            console.print(Text("  " + line if line else ""), soft_wrap=True)
+        console.print()
+    for _ in range(3):
+        console.print(Text("Turn on telemetry? [y]es / [N]o / [l]ater: "), end="")
+        stdout.flush()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            console.print()
+            return None
+        if not line:
+            console.print()
+            return None
+        reply = line.strip().lower()
+        if reply in _YES:
+            return "yes"
+        if reply in _NO:
+            return "no"
+        if reply in _LATER:
+            return "later"
+        console.print(Text("Please answer y, n or l (Enter means no)."))
+    return "no"
+
+
+def _confirm(answer: str, until: str | None, stdout: TextIO) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from .notice import CLI
+
+    if answer == "yes":
+        text = f"Thank you: telemetry is on. Turn it off any time with `{CLI} disable`."
+    elif answer == "later":
+        text = f"Telemetry stays off; we will ask again after {until}."
+    else:
+        text = f"Telemetry stays off and you will not be asked again (`{CLI} enable` to change)."
+    Console(file=stdout, highlight=False).print(Text(text))
+
+
+def maybe_prompt(
+    answer: bool | None = None,
+    *,
+    project_root: Path | str | None = None,
+    names: ToolNames = FLOWSPEC,
+    scope: Scope = "global",
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    now: datetime | None = None,
+) -> PromptResult:
+    """Ask for consent if (and only if) it is time to; never raises.
+
+    `answer=True/False` records yes/no without asking (a host's
+    `--telemetry/--no-telemetry` flag). The answer is the person's own, so by
+    default it is recorded globally; `scope="project"` keeps it to this project.
+    """
+    try:
+        root = find_project_root(project_root, names)
+        if answer is not None:
+            word = "yes" if answer else "no"
+            change = record_answer(word, scope=scope, project_root=root, names=names)
+            return PromptResult(False, word, "answered by flag", change.path)
+        stdin = stdin or sys.stdin
+        stdout = stdout or sys.stdout
+        if in_ci():
+            return PromptResult(False, None, "not asked: CI is set")
+        if not _interactive(stdin, stdout):
+            return PromptResult(False, None, "not asked: not an interactive terminal")
+        why = why_not_ask(root, names, now=now)
+        if why is not None:
+            return PromptResult(False, None, why)
+        reply = _ask(root, names, stdin, stdout)
+        if reply is None:
+            return PromptResult(True, None, "no answer given; nothing recorded")
+        until = _stamp((now or _now()) + timedelta(days=LATER_DAYS)) if reply == "later" else None
+        change = record_answer(
+            reply, scope=scope, project_root=root, names=names, ask_again_after=until
+        )
+        _confirm(reply, until, stdout)
+        return PromptResult(True, reply, "answered", change.path)
+    except consent.ConsentFileError as exc:
+        return PromptResult(False, None, "not asked: a consent file is corrupt", error=str(exc))
+    except Exception as exc:  # a host's init must never fail because of us
+        return PromptResult(False, None, "not asked: internal error", error=type(exc).__name__)

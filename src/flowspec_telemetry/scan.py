@@ -1,0 +1,111 @@
+"""A fast whole-history reader for `stats` and `export`, equivalent to `store.iter_events`.
+
+`store.iter_file` parses each line with `json.loads(bytes)`, which re-detects
+the encoding and decodes every line on its own. Over a million events that is
+most of the time `stats` takes. This reader decodes a whole chunk of lines at
+once and parses each with `JSONDecoder.raw_decode` on text; anything unusual
+(a blank, torn, binary, overlong or oddly encoded line) falls back to
+`events.parse_line` on the original bytes. So it returns exactly the events and
+skipped-line counts `store` does (a property test holds the two together),
+roughly twice as fast, and with the same flat memory: one chunk at a time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from .events import LEGACY_SCHEMA_VERSION, parse_line
+from .names import FLOWSPEC, ToolNames
+from .store import EVENTS_FILE, MAX_READ_LINE, ReadStats, _Readable, archive_paths
+
+_CHUNK: Final = 1 << 20
+_OVERLONG: Final = b"\0"  # stands for a line too long to hold; never parses
+
+
+def _batches(fh: _Readable) -> Iterator[list[bytes]]:
+    """Lists of complete lines, one list per chunk read (same splitting as `store`)."""
+    rest = b""
+    overlong = False
+    while True:
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            break
+        parts = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+        rest = parts.pop()
+        if overlong and parts:
+            parts[0] = _OVERLONG
+            overlong = False
+        if parts:
+            yield parts
+        if len(rest) > MAX_READ_LINE:
+            rest = b""
+            overlong = True
+    if overlong:
+        yield [_OVERLONG]
+    elif rest:
+        yield [rest]
+
+
+def _parse_batch(parts: list[bytes], stats: ReadStats) -> list[dict[str, Any]]:
+    raw_decode = json.JSONDecoder().raw_decode
+    try:
+        texts: list[str] | None = b"\n".join(parts).decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        texts = None
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for raw, text in zip(parts, texts if texts is not None else parts, strict=True):
+        if texts is not None:
+            assert isinstance(text, str)  # noqa: S101 - narrows the zip for mypy
+            try:
+                obj, end = raw_decode(text)
+            except (ValueError, RecursionError):
+                obj, end = None, -1
+            if end == len(text) and type(obj) is dict and type(obj.get("event_type")) is str:
+                version = obj.get("schema_version")
+                if version is None:
+                    obj["schema_version"] = LEGACY_SCHEMA_VERSION
+                elif type(version) is not str:
+                    obj["schema_version"] = str(version)
+                append(obj)
+                continue
+        if not raw.strip():
+            continue
+        event = parse_line(raw)
+        if event is None:
+            stats.skipped += 1
+        else:
+            append(event)
+    stats.events += len(out)
+    return out
+
+
+def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
+    """Events of one file (plain or `.gz`); the same result as `store.iter_file`."""
+    stats = stats if stats is not None else ReadStats()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        fh = opener(path, "rb")
+    except FileNotFoundError:
+        return
+    stats.files += 1
+    with fh:
+        try:
+            for parts in _batches(fh):
+                yield from _parse_batch(parts, stats)
+        except (OSError, EOFError, gzip.BadGzipFile):
+            stats.skipped += 1  # a damaged archive: keep what was read, count the rest as one
+
+
+def iter_events(
+    root: Path, names: ToolNames = FLOWSPEC, stats: ReadStats | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every stored event, archives first, in the order written."""
+    folder = root / names.project_dir
+    for archive in archive_paths(folder):
+        yield from iter_file(archive, stats)
+    yield from iter_file(folder / EVENTS_FILE, stats)

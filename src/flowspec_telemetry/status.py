@@ -1,0 +1,118 @@
+"""What `status` reports: the decision and its rule, the records, and the store.
+
+Counting is cheap on purpose: events are counted as lines (one event per
+line) with a fast newline count, archives included; `stats` gives exact
+totals with unreadable lines set apart. The oldest and newest events come
+from the first and last readable lines only.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import consent, roles, store
+from .consent import NOTICE_VERSION, ConsentFileError
+from .control import current_decision
+from .names import FLOWSPEC, ToolNames
+
+_BLOCK = 1 << 20
+
+
+def count_lines(path: Path) -> int:
+    """Non-final newlines plus a final unterminated line (gz archives decompressed)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    lines = 0
+    last = b"\n"
+    try:
+        with opener(path, "rb") as fh:
+            while block := fh.read(_BLOCK):
+                lines += block.count(b"\n")
+                last = block[-1:]
+    except FileNotFoundError:
+        return 0
+    except (OSError, EOFError):
+        pass
+    return lines + (last != b"\n")
+
+
+def _first_event(path: Path) -> dict[str, Any] | None:
+    return next(store.iter_file(path), None)
+
+
+def storage(root: Path, names: ToolNames = FLOWSPEC) -> dict[str, Any]:
+    folder = root / names.project_dir
+    live = folder / store.EVENTS_FILE
+    archives = store.archive_paths(folder)
+    files = [*archives, live]
+    size = 0
+    for path in files:
+        try:
+            size += os.path.getsize(path)
+        except OSError:
+            continue
+    oldest = None
+    for path in files:
+        first = _first_event(path)
+        if first is not None:
+            oldest = first.get("timestamp")
+            break
+    newest_events = store.tail_events(root, 1, names)
+    newest = newest_events[-1].get("timestamp") if newest_events else None
+    return {
+        "folder": str(folder),
+        "events_file": str(live),
+        "archives": len(archives),
+        "events": sum(count_lines(p) for p in files),
+        "bytes": size,
+        "oldest": oldest if isinstance(oldest, str) else None,
+        "newest": newest if isinstance(newest, str) else None,
+    }
+
+
+def _record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        record = consent.read_record(path)
+    except ConsentFileError as exc:
+        return {"path": str(path), "corrupt": True}, str(exc)
+    if record is None:
+        return None, None
+    data: dict[str, Any] = {"path": str(path), **record.to_json()}
+    data["current"] = record.current()
+    return data, None
+
+
+def gather(
+    root: Path | None, names: ToolNames = FLOWSPEC, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything `status` shows, as JSON-ready data."""
+    env = os.environ if environ is None else environ
+    decision = current_decision(root, names, environ)
+    warnings: list[str] = []
+    records: dict[str, Any] = {}
+    scopes = [("global", consent.global_config_path(names))]
+    if root is not None:
+        scopes.insert(0, ("project", consent.project_config_path(root, names)))
+    for scope, path in scopes:
+        data, warning = _record(path)
+        records[scope] = data
+        if warning:
+            warnings.append(warning)
+    catalog = roles.load_catalog(root, names)
+    variables = ("DO_NOT_TRACK", names.env("TELEMETRY_DISABLED"), names.env("TELEMETRY_ENABLED"))
+    return {
+        "enabled": decision.enabled,
+        "rule": decision.rule.name.lower(),
+        "reason": decision.reason,
+        "environment": {name: env.get(name) for name in variables},
+        "project": str(root) if root is not None else None,
+        "consent": records,
+        "notice_version": NOTICE_VERSION,
+        "catalog_source": catalog.source if root is not None else None,
+        "team_policy": catalog.team_telemetry if root is not None else None,
+        "storage": storage(root, names) if root is not None else None,
+        "warnings": warnings,
+    }
