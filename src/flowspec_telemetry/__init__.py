@@ -10,6 +10,13 @@ from __future__ import annotations
 from ._version import __version__
 from .consent import NOTICE_VERSION, Decision, Rule, decide
 from .events import SCHEMA_VERSION, Event, RoleEvent, parse_line
+from .helpers import (
+    track_agent_invoked,
+    track_command,
+    track_handoff,
+    track_role_changed,
+    track_role_selected,
+)
 from .names import ToolNames
 from .privacy import hash_value, scrub
 from .project import find_project_root
@@ -40,5 +47,10 @@ __all__ = [
     "scrub",
     "tail_events",
     "track",
+    "track_agent_invoked",
+    "track_command",
+    "track_handoff",
+    "track_role_changed",
     "track_role_event",
+    "track_role_selected",
 ]

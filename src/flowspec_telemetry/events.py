@@ -81,6 +81,9 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
     FieldSpec("event_type", "what happened", Sensitivity.GENERATED, "agent.invoked"),
     FieldSpec("role", "the role of the person at work", Sensitivity.CATALOG_OR_HASH, "dev"),
     FieldSpec(
+        "previous_role", "the role a person switched away from", Sensitivity.CATALOG_OR_HASH, "dev"
+    ),
+    FieldSpec(
         "agent_role", "the agent's home role in the catalog", Sensitivity.CATALOG_OR_HASH, "sec"
     ),
     FieldSpec("command", "workflow command", Sensitivity.CATALOG_OR_HASH, "/flow:implement"),
@@ -146,7 +149,9 @@ EVENT_TYPES: Final[dict[RoleEvent, EventTypeSpec]] = {
             RoleEvent.ROLE_SELECTED, "a person picked a role (at init or later)", ("source",)
         ),
         EventTypeSpec(
-            RoleEvent.ROLE_CHANGED, "a person switched from one role to another", ("source",)
+            RoleEvent.ROLE_CHANGED,
+            "a person switched from one role to another",
+            ("previous_role", "source"),
         ),
         EventTypeSpec(
             RoleEvent.AGENT_INVOKED,
@@ -329,6 +334,7 @@ class Event:
     event_id: str | None = None
     schema_version: str = SCHEMA_VERSION
     role: str | None = None
+    previous_role: str | None = None
     agent_role: str | None = None
     command: str | None = None
     agent: str | None = None
@@ -378,6 +384,7 @@ _EVENT_SLOTS: Final = (
     "timestamp",
     "event_type",
     "role",
+    "previous_role",
     "agent_role",
     "command",
     "agent",

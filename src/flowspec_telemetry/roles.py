@@ -378,3 +378,30 @@ def _write_cache(cache_path: Path, key: tuple[int, int, int], catalog: Catalog) 
             os.unlink(tmp)
         return False
     return True
+
+
+# ------------------------------------------------------------ current role
+
+SELECTION_FILE: Final = "telemetry-role.json"
+
+
+def read_selected_role(project_dir: Path) -> str | None:
+    """The role of the last `role.selected`/`role.changed`, as stored (catalog id or hash)."""
+    try:
+        with open(project_dir / SELECTION_FILE, "rb") as fh:
+            data = json.loads(fh.read(4096))
+    except (OSError, ValueError):
+        return None
+    role = data.get("role") if isinstance(data, dict) else None
+    return role if isinstance(role, str) and len(role) <= 64 else None
+
+
+def write_selected_role(project_dir: Path, role: str) -> None:
+    """Remember the person's current role for events that do not name one."""
+    tmp = project_dir / f".{SELECTION_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, json.dumps({"role": role}).encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, project_dir / SELECTION_FILE)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -36,6 +37,8 @@ from .project import find_project_root
 
 REVALIDATE_SECONDS: Final = 1.0
 _INVOCATION_PREFIX: Final = "inv_"
+_STORED_HASH: Final = re.compile(r"^hmac:[0-9a-f]{16}\Z")
+_SELECTIONS: Final = frozenset({RoleEvent.ROLE_SELECTED.value, RoleEvent.ROLE_CHANGED.value})
 _SOURCES: Final = frozenset(
     {"init", "cli", "config", "prompt", "hook", "env", "api", "ide", "switch"}
 )
@@ -52,6 +55,7 @@ class _ProjectState:
     salt: bytes | None = None
     project_id: str | None = None
     catalog: roles.Catalog = roles.DEFAULT_CATALOG
+    selected_role: str | None = None  # as stored: a catalog id or a keyed hash
     hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -108,6 +112,7 @@ class Tracker:
         event_type: RoleEvent | str,
         *,
         role: object = None,
+        previous_role: object = None,
         command: object = None,
         agent: object = None,
         agent_role: object = None,
@@ -132,9 +137,10 @@ class Tracker:
             if etype not in EVENT_TYPE_VALUES:
                 self._debug(f"not recorded: unknown event type ({_safe_type(event_type)})")
                 return None
-            if role is None:
-                role = os.environ.get(self._env_role) or None
             values = _Values(state)
+            role_v = values.free(role, state.catalog.known_roles)
+            if role_v is None:
+                role_v = self.current_role_of(state, values)
             agent_v = values.agent(agent)
             now_ns = self._clock() if self._clock is not None else None
             event: dict[str, Any] = {
@@ -142,7 +148,7 @@ class Tracker:
                 "event_id": "evt_" + events.ulid(now_ns),
                 "timestamp": events.utc_timestamp(now_ns),
                 "event_type": etype,
-                "role": values.free(role, state.catalog.known_roles),
+                "role": role_v,
                 "command": values.free(command, state.catalog.known_commands),
                 "agent": agent_v,
                 "project_id": state.project_id,
@@ -150,6 +156,7 @@ class Tracker:
             values.add_optional(
                 event,
                 agent_v,
+                previous_role=previous_role,
                 agent_role=agent_role,
                 from_agent=from_agent,
                 to_agent=to_agent,
@@ -160,10 +167,65 @@ class Tracker:
                 source=source,
             )
             event["context"] = self._context
-            return self._write(state, event)
+            event_id = self._write(state, event)
+            if event_id and etype in _SELECTIONS and role_v and role_v != state.selected_role:
+                roles.write_selected_role(Path(state.events_path).parent, role_v)
+                state.selected_role = role_v
+            return event_id
         except Exception as exc:  # the host must never see our failures
             self._debug(f"not recorded ({_safe_type(event_type)}): {type(exc).__name__}: {exc}")
             return None
+
+    def current_role_of(self, state: _ProjectState, values: _Values | None = None) -> str | None:
+        """The person's role: $FLOWSPEC_ROLE, else the last selection, else `roles.primary`."""
+        from_env = os.environ.get(self._env_role)
+        if from_env:
+            return (values or _Values(state)).free(from_env, state.catalog.known_roles)
+        return state.selected_role or state.catalog.primary
+
+    def current_role(self, project_root: Path | str | None = None) -> str | None:
+        """The role events get when they name none (None when telemetry is off). Never raises."""
+        try:
+            state = self._state_for(project_root, create=True)
+            return self.current_role_of(state) if state is not None else None
+        except Exception:
+            return None
+
+    def stored(
+        self, field: str, value: object, project_root: Path | str | None = None
+    ) -> str | None:
+        """How `value` would be stored in `field` ("role", "command" or "agent"), or None when off.
+
+        Adapters that must remember a value between processes keep this form,
+        never the raw one; `track()` accepts it back unchanged.
+        """
+        try:
+            state = self._state_for(project_root, create=True)
+            if state is None:
+                return None
+            values = _Values(state)
+            if field == "agent":
+                return values.agent(value)
+            known = state.catalog.known_roles if field == "role" else state.catalog.known_commands
+            return values.free(value, known)
+        except Exception:
+            return None
+
+    def keyed_hash(self, value: str, project_root: Path | str | None = None) -> str | None:
+        """The project's keyed hash of `value`, or None when telemetry is off."""
+        try:
+            state = self._state_for(project_root, create=True)
+            return _Values(state).hashed(value) if state is not None else None
+        except Exception:
+            return None
+
+    def catalog(self, project_root: Path | str | None = None) -> roles.Catalog:
+        """The catalog in force for the project (the default one when off). Never raises."""
+        try:
+            state = self._state_for(project_root, create=True)
+            return state.catalog if state is not None else roles.DEFAULT_CATALOG
+        except Exception:
+            return roles.DEFAULT_CATALOG
 
     def enabled(self, project_root: Path | str | None = None) -> bool:
         """Whether an event tracked now would be recorded. Never raises."""
@@ -230,6 +292,7 @@ class Tracker:
         state.catalog = roles.load_catalog(state.root, self.names, write_cache=True)
         state.project_id = privacy.hash_value("project:" + os.path.realpath(state.root), state.salt)
         state.events_path = str(folder / store.EVENTS_FILE)
+        state.selected_role = roles.read_selected_role(folder)
 
     def _write(self, state: _ProjectState, event: dict[str, Any]) -> str | None:
         line = dumps_line(event)
@@ -279,8 +342,8 @@ class _Values:
         text = _text(value)
         if not text:
             return None
-        if text in known:
-            return text
+        if text in known or _STORED_HASH.match(text):
+            return text  # a catalog value, or one of our hashes (already unreadable)
         stripped = text.strip()
         if stripped in known:
             return stripped
@@ -294,6 +357,9 @@ class _Values:
 
     def add_optional(self, event: dict[str, Any], agent: str | None, **fields: object) -> None:
         """Set the keys an event type may carry; absent values leave no key."""
+        previous = self.free(fields["previous_role"], self.catalog.known_roles)
+        if previous is not None:
+            event["previous_role"] = previous
         home = self.free(fields["agent_role"], self.catalog.known_roles)
         if home is None and agent is not None:
             home = self.catalog.home_role(agent)
@@ -349,6 +415,7 @@ def track(
     event_type: RoleEvent | str,
     *,
     role: object = None,
+    previous_role: object = None,
     command: object = None,
     agent: object = None,
     agent_role: object = None,
@@ -365,6 +432,7 @@ def track(
     return _default.track(
         event_type,
         role=role,
+        previous_role=previous_role,
         command=command,
         agent=agent,
         agent_role=agent_role,

@@ -75,6 +75,25 @@ def track(ctx: typer.Context) -> None:
     raise typer.Exit(run_track(ctx.args))
 
 
+@app.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
+def hook(ctx: typer.Context) -> None:
+    """Map one agent hook payload on stdin to events (`hook claude-code`; fast path)."""
+    from .fast import run_hook
+
+    raise typer.Exit(run_hook(ctx.args))
+
+
+from .hooks_cmds import install_hooks  # noqa: E402 - registered after `app` exists
+
+app.command("install-hooks")(install_hooks)
+
+
 @app.command()
 def demo(
     folder: Annotated[

@@ -129,11 +129,38 @@ def run_track(argv: Sequence[str]) -> int:
     return ExitCode.OK
 
 
+HOOK_USAGE: Final = f"""Usage: {PROG} hook claude-code < payload.json
+
+Map one Claude Code hook payload (JSON on stdin) to telemetry events. Only the
+workflow command and agent names are read; prompts, paths and tool inputs are
+never recorded. Always exits 0 and prints nothing, so it never disturbs the
+agent. Install it with `{PROG} install-hooks`.
+"""
+
+
+def run_hook(argv: Sequence[str]) -> int:
+    """`hook claude-code`: exit 0 and print nothing, whatever arrives on stdin."""
+    if any(a in ("-h", "--help") for a in argv):
+        sys.stdout.write(HOOK_USAGE)
+        return ExitCode.OK
+    if list(argv) != ["claude-code"]:
+        return _fail("hook takes one adapter name: claude-code")
+    try:
+        from ..integrations.claude_code import handle_stdin
+
+        handle_stdin()
+    except Exception:  # noqa: S110 - a hook must never disturb the agent
+        pass
+    return ExitCode.OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "track":
         return run_track(args[1:])
+    if args and args[0] == "hook":
+        return run_hook(args[1:])
     from .app import run
 
     return run(args)
