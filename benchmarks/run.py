@@ -163,15 +163,13 @@ def build_venv(work: Path) -> Path:
     else:
         log(f"reusing venv {venv}; reinstalling the repo so the code is current")
         deps = ["--no-deps", "--force-reinstall"]
-    proc = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", *deps, str(REPO)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit("pip install of the repo failed")
+    pip = [str(python), "-m", "pip", "install", "-q"]
+    # The second call installs dependencies added since the venv was made (else a no-op).
+    for cmd in ([*pip, *deps, str(REPO)], [*pip, str(REPO)]) if deps else ([*pip, str(REPO)],):
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout + proc.stderr)
+            raise SystemExit("pip install of the repo failed")
     return python
 
 
