@@ -1,0 +1,502 @@
+"""Answers to the product questions, from one streaming pass over the history.
+
+The questions (DESIGN.md section 8):
+
+1. Which role is selected most at init? (plus all selections and role changes)
+2. The top 5 commands across roles, and per role.
+3. Do developer-role users invoke security agents? (share of sessions and of
+   agent invocations, per role)
+4. Are handoffs clicked or ignored? (clicked / offered, per from -> to pair)
+5. How often do commands that start also complete? (completed / started per
+   command, failures, median and p90 duration)
+
+plus activity over time (events per day and per ISO week, by role).
+
+`Insights` is an accumulator: `add()` one event at a time, `merge()` partial
+results (so pieces of a history can be folded in parallel), then `to_json()`.
+Memory is bounded by the number of distinct keys (roles, commands, agent
+pairs, sessions, days), never by the number of events: durations go into a
+fixed-size quantile sketch. Every rate says what it is based on and is
+withheld ("not enough data") when its denominator is below `min_denominator`.
+The JSON shape is versioned by `INSIGHTS_VERSION`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Final
+
+from .events import EVENT_TYPE_VALUES
+from .roles import DEFAULT_CATALOG, Catalog
+
+INSIGHTS_VERSION: Final = "1"
+MIN_DENOMINATOR: Final = 5
+TOP_N: Final = 5
+DEVELOPER_ROLE: Final = "dev"
+SECURITY_ROLE: Final = "sec"
+MAX_LABEL: Final = 80  # longer values are cut, so a hostile 100 KB value cannot bloat the result
+_EXACT_SAMPLES: Final = 2048
+# Log-spaced histogram edges (ms): 2^(k/16), 1 ms .. ~12 days, about 4.4 % apart.
+_EDGES: Final = tuple(2 ** (k / 16) for k in range(0, 16 * 30 + 1))
+_NONE: Final = "(none)"
+
+
+def _label(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        return _NONE
+    return value if len(value) <= MAX_LABEL else value[: MAX_LABEL - 1] + "…"
+
+
+@dataclass(slots=True)
+class Durations:
+    """Exact samples up to `_EXACT_SAMPLES`, then a log-spaced histogram (bounded memory)."""
+
+    samples: list[float] = field(default_factory=list)
+    buckets: Counter[int] | None = None
+    count: int = 0
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        if self.buckets is None:
+            self.samples.append(value)
+            if len(self.samples) > _EXACT_SAMPLES:
+                self._to_histogram()
+        else:
+            self.buckets[bisect.bisect_left(_EDGES, value)] += 1
+
+    def _to_histogram(self) -> None:
+        self.buckets = Counter(bisect.bisect_left(_EDGES, v) for v in self.samples)
+        self.samples = []
+
+    def merge(self, other: Durations) -> None:
+        if self.buckets is None and other.buckets is None:
+            for v in other.samples:
+                self.add(v)
+            self.count -= len(other.samples)
+            self.count += other.count
+            return
+        if self.buckets is None:
+            self._to_histogram()
+        assert self.buckets is not None  # noqa: S101 - set just above
+        if other.buckets is not None:
+            self.buckets.update(other.buckets)
+        else:
+            self.buckets.update(bisect.bisect_left(_EDGES, v) for v in other.samples)
+        self.count = self.count + other.count
+
+    def quantile(self, q: float) -> float | None:
+        """The q-quantile (nearest rank): exact while samples are kept, else within ~4.4 %."""
+        if self.count == 0:
+            return None
+        rank = max(1, math.ceil(q * self.count))
+        if self.buckets is None:
+            return sorted(self.samples)[rank - 1]
+        seen = 0
+        for index in sorted(self.buckets):
+            seen += self.buckets[index]
+            if seen >= rank:
+                if index == 0:
+                    return _EDGES[0]
+                upper = _EDGES[min(index, len(_EDGES) - 1)]
+                return math.sqrt(_EDGES[index - 1] * upper)
+        return None  # pragma: no cover - rank never exceeds count
+
+
+def rate(numerator: int, denominator: int, minimum: int = MIN_DENOMINATOR) -> dict[str, Any]:
+    """A ratio with what it is based on; `value` is None when the denominator is too small."""
+    enough = denominator >= minimum
+    return {
+        "value": round(numerator / denominator, 4) if enough and denominator else None,
+        "numerator": numerator,
+        "denominator": denominator,
+        "enough_data": enough,
+    }
+
+
+def _pct(r: dict[str, Any]) -> str:
+    if r["value"] is None:
+        return f"not enough data ({r['numerator']} of {r['denominator']})"
+    return f"{r['value'] * 100:.0f}% ({r['numerator']} of {r['denominator']})"
+
+
+def _week(day: str) -> str | None:
+    try:
+        iso = date.fromisoformat(day).isocalendar()
+    except ValueError:
+        return None
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+@dataclass(slots=True)
+class Insights:
+    """Accumulates everything the questions need from a stream of events."""
+
+    security_agents: frozenset[str] = frozenset()
+    events: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    unknown_types: Counter[str] = field(default_factory=Counter)
+    future_versions: int = 0
+    selected: Counter[str] = field(default_factory=Counter)
+    selected_at_init: Counter[str] = field(default_factory=Counter)
+    changes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    commands: Counter[str] = field(default_factory=Counter)
+    commands_by_role: dict[str, Counter[str]] = field(default_factory=dict)
+    agent_calls: Counter[str] = field(default_factory=Counter)  # role -> agent invocations
+    security_calls: Counter[str] = field(default_factory=Counter)  # role -> of them, security
+    sessions: dict[str, set[str]] = field(default_factory=dict)  # role -> sessions
+    security_sessions: dict[str, set[str]] = field(default_factory=dict)
+    offered: Counter[tuple[str, str]] = field(default_factory=Counter)
+    clicked: Counter[tuple[str, str]] = field(default_factory=Counter)
+    started: Counter[str] = field(default_factory=Counter)
+    completed: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    durations: dict[str, Durations] = field(default_factory=dict)
+    by_day: dict[str, Counter[str]] = field(default_factory=dict)
+    first: str | None = None
+    last: str | None = None
+
+    @classmethod
+    def for_catalog(cls, catalog: Catalog = DEFAULT_CATALOG) -> Insights:
+        """An empty accumulator that knows which agents are security agents."""
+        sec = catalog.roles.get(SECURITY_ROLE)
+        agents = set(sec.agents) if sec else set()
+        agents.add("@secure-by-design-engineer")
+        return cls(security_agents=frozenset(agents))
+
+    # ------------------------------------------------------------------ fold
+
+    def add(self, event: dict[str, Any]) -> None:
+        etype = event["event_type"]
+        if event.get("schema_version") not in ("1.0", "0"):
+            self.future_versions += 1
+        ts = event.get("timestamp")
+        role = _label(event.get("role"))
+        self.events += 1
+        self.by_type[etype] += 1
+        if isinstance(ts, str):
+            if self.first is None or ts < self.first:
+                self.first = ts
+            if self.last is None or ts > self.last:
+                self.last = ts
+            day = self.by_day.get(ts[:10])
+            if day is None:
+                day = self.by_day[ts[:10]] = Counter()
+            day[role] += 1
+        handler = _HANDLERS.get(etype)
+        if handler is not None:
+            handler(self, event, role)
+        elif etype not in EVENT_TYPE_VALUES:
+            self.unknown_types[_label(etype)] += 1
+
+    def _command_started(self, event: dict[str, Any], role: str) -> None:
+        cmd = _label(event.get("command"))
+        self.commands[cmd] += 1
+        per_role = self.commands_by_role.get(role)
+        if per_role is None:
+            per_role = self.commands_by_role[role] = Counter()
+        per_role[cmd] += 1
+        self.started[cmd] += 1
+
+    def _command_ended(self, event: dict[str, Any], role: str) -> None:
+        cmd = _label(event.get("command"))
+        if event["event_type"] == "command.failed":
+            self.failed[cmd] += 1
+            return
+        self.completed[cmd] += 1
+        duration = event.get("duration_ms")
+        if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
+            sketch = self.durations.get(cmd)
+            if sketch is None:
+                sketch = self.durations[cmd] = Durations()
+            sketch.add(float(duration))
+
+    def _handoff(self, event: dict[str, Any], role: str) -> None:
+        handoff = event.get("handoff")
+        if isinstance(handoff, dict):
+            pair = (_label(handoff.get("from_agent")), _label(handoff.get("to_agent")))
+        else:  # schema 0 kept the pair in metadata
+            meta = event.get("metadata")
+            meta = meta if isinstance(meta, dict) else {}
+            pair = (_label(meta.get("from")), _label(meta.get("to")))
+        (self.offered if event["event_type"] == "handoff.offered" else self.clicked)[pair] += 1
+
+    def _role_selected(self, event: dict[str, Any], role: str) -> None:
+        self.selected[role] += 1
+        source = event.get("source")
+        context = event.get("context")
+        if source is None and isinstance(context, dict):
+            source = context.get("source")  # schema 0 kept it in the context
+        if source == "init":
+            self.selected_at_init[role] += 1
+
+    def _role_changed(self, event: dict[str, Any], role: str) -> None:
+        self.changes[(_label(event.get("previous_role")), role)] += 1
+
+    def _agent(self, event: dict[str, Any], role: str) -> None:
+        agent = event.get("agent")
+        is_security = event.get("agent_role") == SECURITY_ROLE or agent in self.security_agents
+        self.agent_calls[role] += 1
+        if is_security:
+            self.security_calls[role] += 1
+        session = event.get("session_id")
+        if isinstance(session, str):
+            self.sessions.setdefault(role, set()).add(session)
+            if is_security:
+                self.security_sessions.setdefault(role, set()).add(session)
+
+    def merge(self, other: Insights) -> None:
+        """Fold another partial result into this one (exact, order-independent)."""
+        self.events += other.events
+        self.future_versions += other.future_versions
+        for mine, theirs in (
+            (self.by_type, other.by_type),
+            (self.unknown_types, other.unknown_types),
+            (self.selected, other.selected),
+            (self.selected_at_init, other.selected_at_init),
+            (self.commands, other.commands),
+            (self.agent_calls, other.agent_calls),
+            (self.security_calls, other.security_calls),
+            (self.started, other.started),
+            (self.completed, other.completed),
+            (self.failed, other.failed),
+        ):
+            mine.update(theirs)
+        self.changes.update(other.changes)
+        self.offered.update(other.offered)
+        self.clicked.update(other.clicked)
+        for role, counter in other.commands_by_role.items():
+            self.commands_by_role.setdefault(role, Counter()).update(counter)
+        for sets_mine, sets_theirs in (
+            (self.sessions, other.sessions),
+            (self.security_sessions, other.security_sessions),
+        ):
+            for role, ids in sets_theirs.items():
+                sets_mine.setdefault(role, set()).update(ids)
+        for cmd, sketch in other.durations.items():
+            self.durations.setdefault(cmd, Durations()).merge(sketch)
+        for day, counter in other.by_day.items():
+            self.by_day.setdefault(day, Counter()).update(counter)
+        for ts in (other.first, other.last):
+            if ts is not None:
+                self.first = ts if self.first is None or ts < self.first else self.first
+                self.last = ts if self.last is None or ts > self.last else self.last
+
+    # ---------------------------------------------------------------- report
+
+    def to_json(
+        self, *, min_denominator: int = MIN_DENOMINATOR, skipped_lines: int = 0
+    ) -> dict[str, Any]:
+        """The documented, versioned result (see README, "Insights JSON")."""
+        m = min_denominator
+        return {
+            "insights_version": INSIGHTS_VERSION,
+            "based_on": {
+                "events": self.events,
+                "skipped_lines": skipped_lines,
+                "unknown_event_types": dict(self.unknown_types.most_common(10)),
+                "future_schema_events": self.future_versions,
+                "first": self.first,
+                "last": self.last,
+                "min_denominator": m,
+            },
+            "roles": self._roles(),
+            "commands": self._commands(),
+            "security": self._security(m),
+            "handoffs": self._handoffs(m),
+            "completion": self._completion(m),
+            "activity": self._activity(),
+        }
+
+    def _roles(self) -> dict[str, Any]:
+        init = self.selected_at_init.most_common()
+        top = init[0] if init else None
+        tie = len(init) > 1 and init[1][1] == init[0][1]
+        if top is None:
+            answer = "No role selection at init has been recorded yet."
+        elif tie:
+            tied = sorted(r for r, n in init if n == init[0][1])
+            answer = f"Tied at init: {', '.join(tied)} ({init[0][1]} selections each)."
+        else:
+            total = sum(self.selected_at_init.values())
+            answer = f"'{top[0]}' is selected most at init ({top[1]} of {total})."
+        return {
+            "based_on": sum(self.selected.values()) + sum(self.changes.values()),
+            "answer": answer,
+            "most_selected_at_init": None
+            if top is None or tie
+            else {"role": top[0], "count": top[1]},
+            "selected_at_init": dict(init),
+            "selected": dict(self.selected.most_common()),
+            "changes": [
+                {"from": a, "to": b, "count": n} for (a, b), n in self.changes.most_common()
+            ],
+        }
+
+    def _commands(self) -> dict[str, Any]:
+        top = self.commands.most_common(TOP_N)
+        answer = (
+            "Top commands: " + ", ".join(f"{c} ({n})" for c, n in top) + "."
+            if top
+            else "No command has been started yet."
+        )
+        return {
+            "based_on": sum(self.commands.values()),
+            "answer": answer,
+            "top": [{"command": c, "count": n} for c, n in top],
+            "per_role": {
+                role: [{"command": c, "count": n} for c, n in counter.most_common(TOP_N)]
+                for role, counter in sorted(
+                    self.commands_by_role.items(), key=lambda kv: -sum(kv[1].values())
+                )
+            },
+        }
+
+    def _security(self, m: int) -> dict[str, Any]:
+        per_role = {}
+        for role in sorted(set(self.agent_calls) | set(self.sessions)):
+            per_role[role] = {
+                "session_share": rate(
+                    len(self.security_sessions.get(role, ())), len(self.sessions.get(role, ())), m
+                ),
+                "invocation_share": rate(self.security_calls[role], self.agent_calls[role], m),
+            }
+        dev = per_role.get(DEVELOPER_ROLE)
+        if dev is None:
+            answer = "No agent invocation by the developer role has been recorded yet."
+        else:
+            s, i = dev["session_share"], dev["invocation_share"]
+            used = "Yes" if self.security_calls[DEVELOPER_ROLE] else "Not so far"
+            answer = (
+                f"{used}: developer sessions using a security agent: {_pct(s)}; "
+                f"of developer agent invocations: {_pct(i)}."
+            )
+        return {
+            "based_on": sum(self.agent_calls.values()),
+            "answer": answer,
+            "security_agents": sorted(self.security_agents),
+            "developer": dev,
+            "per_role": per_role,
+        }
+
+    def _handoffs(self, m: int) -> dict[str, Any]:
+        offered, clicked = sum(self.offered.values()), sum(self.clicked.values())
+        overall = rate(clicked, offered, m)
+        pairs = [
+            {
+                "from": a,
+                "to": b,
+                "offered": n,
+                "clicked": self.clicked[(a, b)],
+                "click_through": rate(self.clicked[(a, b)], n, m),
+            }
+            for (a, b), n in self.offered.most_common()
+        ]
+        unmatched = sum(n for pair, n in self.clicked.items() if pair not in self.offered)
+        if offered == 0:
+            answer = "No handoff has been offered yet."
+        else:
+            verdict = (
+                "mostly clicked"
+                if overall["value"] is not None and overall["value"] >= 0.5
+                else "mostly ignored"
+                if overall["value"] is not None
+                else "too few to tell"
+            )
+            answer = f"Handoffs are {verdict}: click-through {_pct(overall)}."
+        return {
+            "based_on": offered + clicked,
+            "answer": answer,
+            "offered": offered,
+            "clicked": clicked,
+            "click_through": overall,
+            "clicked_without_offer": unmatched,
+            "pairs": pairs,
+        }
+
+    def _completion(self, m: int) -> dict[str, Any]:
+        rows = []
+        for cmd in sorted(
+            set(self.started) | set(self.completed) | set(self.failed),
+            key=lambda c: (-self.started[c], c),
+        ):
+            sketch = self.durations.get(cmd, Durations())
+            p50, p90 = sketch.quantile(0.5), sketch.quantile(0.9)
+            rows.append(
+                {
+                    "command": cmd,
+                    "started": self.started[cmd],
+                    "completed": self.completed[cmd],
+                    "failed": self.failed[cmd],
+                    "completion_rate": rate(self.completed[cmd], self.started[cmd], m),
+                    "failure_rate": rate(self.failed[cmd], self.started[cmd], m),
+                    "duration_ms": {
+                        "median": None if p50 is None else round(p50),
+                        "p90": None if p90 is None else round(p90),
+                        "based_on": sketch.count,
+                        "exact": sketch.buckets is None,
+                    },
+                }
+            )
+        started, completed = sum(self.started.values()), sum(self.completed.values())
+        overall = rate(completed, started, m)
+        answer = (
+            f"{_pct(overall)} of started commands completed."
+            if started
+            else "No command has been started yet."
+        )
+        return {"based_on": started, "answer": answer, "overall": overall, "commands": rows}
+
+    def _activity(self) -> dict[str, Any]:
+        weeks: dict[str, Counter[str]] = {}
+        for day, counter in self.by_day.items():
+            week = _week(day)
+            if week is not None:
+                weeks.setdefault(week, Counter()).update(counter)
+        return {
+            "based_on": self.events,
+            "by_day": {d: dict(c.most_common()) for d, c in sorted(self.by_day.items())},
+            "by_week": {w: dict(c.most_common()) for w, c in sorted(weeks.items())},
+        }
+
+
+_HANDLERS: Final = {
+    "command.started": Insights._command_started,
+    "command.completed": Insights._command_ended,
+    "command.failed": Insights._command_ended,
+    "agent.invoked": Insights._agent,
+    "handoff.offered": Insights._handoff,
+    "handoff.clicked": Insights._handoff,
+    "role.selected": Insights._role_selected,
+    "role.changed": Insights._role_changed,
+}
+
+
+def compute_insights(
+    events: Iterable[dict[str, Any]],
+    catalog: Catalog = DEFAULT_CATALOG,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+) -> Insights:
+    """Fold a stream of events (optionally within [since, until)) into `Insights`."""
+    acc = Insights.for_catalog(catalog)
+    add = acc.add
+    if since is None and until is None:
+        for event in events:
+            add(event)
+        return acc
+    for event in events:
+        ts = event.get("timestamp")
+        if (
+            not isinstance(ts, str)
+            or (since is not None and ts < since)
+            or (until is not None and ts >= until)
+        ):
+            continue
+        add(event)
+    return acc
