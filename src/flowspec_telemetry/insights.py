@@ -29,9 +29,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Final
 
 from .events import EVENT_TYPE_VALUES
+from .names import FLOWSPEC, ToolNames
 from .roles import DEFAULT_CATALOG, Catalog
 
 INSIGHTS_VERSION: Final = "1"
@@ -500,3 +502,23 @@ def compute_insights(
             continue
         add(event)
     return acc
+
+
+def project_insights(
+    root: Path,
+    names: ToolNames = FLOWSPEC,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    min_denominator: int = MIN_DENOMINATOR,
+) -> dict[str, Any]:
+    """The insights JSON of the project at `root`: every event, archives included."""
+    from . import scan
+    from .roles import load_catalog
+    from .store import ReadStats
+
+    read = ReadStats()
+    acc = compute_insights(
+        scan.iter_events(root, names, read), load_catalog(root, names), since=since, until=until
+    )
+    return acc.to_json(min_denominator=min_denominator, skipped_lines=read.skipped)
