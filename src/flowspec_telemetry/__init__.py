@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .consent import NOTICE_VERSION, Decision, Rule, decide
+from .control import Change, disable_telemetry, enable_telemetry
 from .events import SCHEMA_VERSION, Event, RoleEvent, parse_line
 from .helpers import (
     track_agent_invoked,
@@ -20,6 +21,7 @@ from .helpers import (
 from .names import ToolNames
 from .privacy import hash_value, scrub
 from .project import find_project_root
+from .prompt import PromptResult, maybe_prompt
 from .roles import DEFAULT_CATALOG, Catalog, load_catalog
 from .store import ReadStats, iter_events, tail_events
 from .tracker import Tracker, default_tracker, track, track_role_event
@@ -29,8 +31,10 @@ __all__ = [
     "NOTICE_VERSION",
     "SCHEMA_VERSION",
     "Catalog",
+    "Change",
     "Decision",
     "Event",
+    "PromptResult",
     "ReadStats",
     "RoleEvent",
     "Rule",
@@ -39,10 +43,13 @@ __all__ = [
     "__version__",
     "decide",
     "default_tracker",
+    "disable_telemetry",
+    "enable_telemetry",
     "find_project_root",
     "hash_value",
     "iter_events",
     "load_catalog",
+    "maybe_prompt",
     "parse_line",
     "scrub",
     "tail_events",

@@ -3,18 +3,32 @@
 `app` is resolved lazily so that importing this package (as the console
 script does) never imports typer or rich; a host CLI mounts the app with
 `from flowspec_telemetry.cli import app`.
+
+`app` is a property of this module's class, not a plain attribute: importing
+the submodule `cli.app` makes Python set the package attribute `app` to that
+submodule, which would hand a host the module instead of the Typer app. The
+property ignores that assignment and always returns the Typer object.
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 __all__ = ["app"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "app":
+class _CliModule(types.ModuleType):
+    @property
+    def app(self) -> Any:
         from .app import app
 
         return app
-    raise AttributeError(name)
+
+    @app.setter
+    def app(self, value: Any) -> None:
+        """The import system binds the submodule here; the property keeps the Typer app."""
+
+
+sys.modules[__name__].__class__ = _CliModule

@@ -1,0 +1,148 @@
+"""The consent prompt: on a real pseudo-terminal, with CI set, and without a TTY."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import select
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from flowspec_telemetry import consent, prompt
+from flowspec_telemetry.prompt import maybe_prompt, why_not_ask
+
+from ..conftest import CONSOLE_SCRIPT, run_cli
+
+
+def _run_on_pty(cwd: Path, reply: bytes, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run `prompt` with stdin/stdout on a pty; type `reply` once the question shows."""
+    master, slave = pty.openpty()
+    full_env = dict(os.environ, **(env or {}))
+    proc = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "prompt"],
+        cwd=cwd,
+        env=full_env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    sent = False
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not sent and b"[l]ater" in seen:
+            os.write(master, reply)
+            sent = True
+        if proc.poll() is not None and not ready:
+            break
+    code = proc.wait(timeout=30)
+    os.close(master)
+    return code, seen.decode("utf-8", "replace")
+
+
+def test_yes_on_a_real_terminal_records_it_and_never_asks_again(project: Path) -> None:
+    code, screen = _run_on_pty(project, b"y\n")
+    assert code == 0
+    assert "privacy notice" in screen
+    assert '"event_type":"agent.invoked"' in screen  # the real sample event
+    assert "Never collected" in screen
+    assert str(project / ".flowspec" / "telemetry.jsonl") in screen
+    assert "flowspec-telemetry export" in screen
+    record = consent.read_record(consent.global_config_path())
+    assert record is not None
+    assert (record.answer, record.enabled, record.notice_version) == ("yes", True, 1)
+    code, screen = _run_on_pty(project, b"n\n")
+    assert code == 0
+    assert "privacy notice" not in screen  # asked once only
+
+
+def test_enter_means_no_and_later_waits_seven_days(project: Path) -> None:
+    code, _ = _run_on_pty(project, b"\n")
+    assert code == 0
+    record = consent.read_record(consent.global_config_path())
+    assert record is not None
+    assert (record.answer, record.enabled) == ("no", False)
+    consent.global_config_path().unlink()
+    code, screen = _run_on_pty(project, b"later\n")
+    assert "ask again after" in screen
+    record = consent.read_record(consent.global_config_path())
+    assert record is not None
+    assert record.answer == "later"
+    assert record.ask_again_after is not None
+    soon = datetime.now(UTC) + timedelta(days=6)
+    assert why_not_ask(project, now=soon) is not None
+    assert why_not_ask(project, now=soon + timedelta(days=2)) is None
+
+
+@pytest.mark.parametrize("env", [{"CI": "true"}, {"CI": "1"}])
+def test_in_ci_prints_nothing_and_records_nothing_even_on_a_tty(
+    project: Path, env: dict[str, str]
+) -> None:
+    code, screen = _run_on_pty(project, b"y\n", env)
+    assert (code, screen) == (0, "")
+    assert not consent.global_config_path().exists()
+    assert sorted(p.name for p in project.iterdir()) == ["flowspec_workflow.yml"]
+
+
+def test_without_a_tty_prints_nothing_and_records_nothing(project: Path) -> None:
+    result = run_cli("prompt", cwd=project, input="y\n")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert not consent.global_config_path().exists()
+    result = run_cli("prompt", "--no-telemetry", cwd=project)
+    assert result.returncode == 0
+    record = consent.read_record(consent.global_config_path())
+    assert record is not None
+    assert record.answer == "no"
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_new_notice_version_asks_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    consent.write_record(consent.global_config_path(), consent.new_record("no"))
+    assert why_not_ask(project) is not None
+    monkeypatch.setattr(consent, "NOTICE_VERSION", consent.NOTICE_VERSION + 1)
+    assert why_not_ask(project) is None
+
+
+def test_maybe_prompt_in_process(project: Path) -> None:
+    out = _Tty()
+    result = maybe_prompt(project_root=project, stdin=_Tty("l\n"), stdout=out)
+    assert (result.asked, result.answer) == (True, "later")
+    assert "privacy notice" in out.getvalue()
+    again = maybe_prompt(project_root=project, stdin=_Tty("y\n"), stdout=_Tty())
+    assert (again.asked, again.answer) == (False, None)
+    assert "later" in again.reason
+    # A host flag answers without a question, and env rules stop the question.
+    flagged = maybe_prompt(True, project_root=project, scope="project")
+    assert (flagged.asked, flagged.answer) == (False, "yes")
+    assert consent.decide(project).enabled
+
+
+def test_maybe_prompt_never_raises_on_a_corrupt_file(project: Path) -> None:
+    path = consent.global_config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("[]")
+    result = maybe_prompt(project_root=project, stdin=_Tty("y\n"), stdout=_Tty())
+    assert result.error is not None
+    assert "corrupt" in result.error
+    assert path.read_text() == "[]"
+    assert prompt.in_ci({"CI": "false"}) is False

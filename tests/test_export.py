@@ -1,0 +1,65 @@
+"""CSV neutralisation and the safe export file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flowspec_telemetry import export
+from flowspec_telemetry.export import CSV_COLUMNS, ExportError, csv_row, neutralise
+
+from .cli._events import event, write_history
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@given(st.text())
+def test_no_cell_can_start_a_formula_or_hold_a_control(text: str) -> None:
+    cell = neutralise(text)
+    assert not cell.startswith(_DANGEROUS)
+    assert not cell.lstrip(" ").startswith(_DANGEROUS[:4])
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in cell)
+    if text and text.isprintable() and not text.lstrip(" ").startswith(_DANGEROUS):
+        assert cell == text  # harmless values are left alone
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["role", "agent", "weird", "handoff", "context"]),
+        st.one_of(
+            st.text(),
+            st.integers(),
+            st.none(),
+            st.dictionaries(st.text(max_size=5), st.text(max_size=5)),
+        ),
+    )
+)
+def test_any_event_makes_a_full_safe_row(extra: dict[str, object]) -> None:
+    row = csv_row({**event(1), **extra})
+    assert len(row) == len(CSV_COLUMNS)
+    buf = io.StringIO()
+    csv.writer(buf).writerow(row)
+    assert next(csv.reader(io.StringIO(buf.getvalue()))) == row
+    assert not any(c.startswith(_DANGEROUS) for c in row)
+
+
+def test_failed_export_leaves_nothing(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_history(project, live=5)
+    target = tmp_path / "out.json"
+
+    def boom(*_: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "render", boom)
+    with pytest.raises(OSError, match="No space"):
+        export.export(project, "json", target)
+    assert list(tmp_path.iterdir()) == [project]
+    with pytest.raises(ExportError):
+        export.export(project, "xml", target)
