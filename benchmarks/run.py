@@ -649,7 +649,7 @@ def _section_readers(results: dict[str, Any], parts: list[str]) -> None:
                 ok = entry["ratio_time"] <= 2
             extra = ""
             if "exact" in entry:
-                extra = " exact" if entry["exact"] else " NOT EXACT"
+                extra = "; exact" if entry["exact"] else "; NOT EXACT"
             rows.append(
                 [
                     label,
