@@ -111,7 +111,7 @@ def build_demo(
             role = person.role
             if index == 1 and day >= 9:  # one developer moves to QA halfway through
                 if day == 9:
-                    sim.emit("role.changed", role="qa", source="cli")
+                    sim.emit("role.changed", role="qa", previous_role="dev", source="cli")
                 role = "qa"
             for _ in range(person.sessions_per_day):
                 sim.session(person, role, f"demo-session-{day}-{index}-{sim.rng.random()}")
@@ -145,9 +145,10 @@ class _Simulation:
         self.emit("command.started", invocation_id=inv, **common)
         started = self.clock.now
         agents = list(_COMMAND_AGENTS.get(command, ()))
+        agents = agents[: rng.randint(1, len(agents))] if agents else []
         if rng.random() < person.security_rate:
             agents.append("@secure-by-design-engineer")
-        for agent in agents[: rng.randint(1, len(agents))] if agents else []:
+        for agent in agents:
             self.emit("agent.invoked", agent=agent, **common)
             agent_start = self.clock.now
             self.clock.advance(rng, 20, 400)

@@ -27,7 +27,8 @@ def test_demo_builds_a_project_with_a_multi_day_history(tmp_path: Path) -> None:
     assert {"role.selected", "agent.invoked", "handoff.offered", "handoff.clicked",
             "command.started", "command.completed", "command.failed"} <= types  # fmt: skip
     assert "/flow:implement" in result.stdout
-    assert "Events by role" in result.stdout
+    assert "selected most at init" in result.stdout
+    assert "of started commands completed" in result.stdout
     # Consent was given for the demo folder only.
     assert (folder / ".flowspec" / "telemetry-config.json").exists()
     assert not (Path.home() / ".config" / "flowspec").exists()

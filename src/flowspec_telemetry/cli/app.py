@@ -7,19 +7,13 @@ tracebacks are never shown to a user.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from .._version import __version__
-from ..names import FLOWSPEC
-from ..stats import Stats
 from .exit_codes import ExitCode
 from .fast import PROG
 
@@ -94,50 +88,6 @@ from .hooks_cmds import install_hooks  # noqa: E402 - registered after `app` exi
 app.command("install-hooks")(install_hooks)
 
 
-@app.command()
-def demo(
-    folder: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Where to build the demo project (new or empty). Default: a new temporary folder."
-        ),
-    ] = None,
-) -> None:
-    """Build a demo project with three weeks of history and show what it answers."""
-    from ..demo import build_demo
-    from ..stats import compute_stats
-    from ..store import ReadStats, iter_events
-
-    if folder is None:
-        folder = Path(tempfile.mkdtemp(prefix="flowspec-telemetry-demo-"))
-    elif folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise CliError(f"{folder} is not an empty folder; name a new one", ExitCode.USAGE)
-    count = build_demo(folder)
-    read = ReadStats()
-    stats = compute_stats(iter_events(folder, FLOWSPEC, read), read)
-    out.print(
-        f"Built a demo project in [bold]{escape(str(folder))}[/] with {count} events.",
-        soft_wrap=True,
-    )
-    out.print("Consent was given for that folder only; nothing else on this machine changed.")
-    _print_summary(stats)
-    out.print(f"\nLook around: cd {folder} && {PROG} --help", soft_wrap=True, markup=False)
-
-
-def _print_summary(stats: Stats) -> None:
-    for title, counter in (
-        ("Events by type", stats.by_type),
-        ("Events by role", stats.by_role),
-        ("Top commands", stats.commands),
-    ):
-        table = Table(title=title, title_justify="left", expand=False)
-        table.add_column("value")
-        table.add_column("events", justify="right")
-        for value, n in counter.most_common(5 if title == "Top commands" else None):
-            table.add_row(value, str(n))
-        out.print(table)
-
-
 def run(args: Sequence[str]) -> int:
     """Run the app; every failure becomes one line on stderr and a named exit code.
 
@@ -183,3 +133,10 @@ from . import consent_cmds, data_cmds  # noqa: E402
 
 consent_cmds.register(app)
 data_cmds.register(app)
+
+from .demo_cmds import demo_cmd  # noqa: E402
+from .insights_cmds import dashboard_cmd, insights_cmd  # noqa: E402
+
+app.command("insights")(insights_cmd)
+app.command("demo")(demo_cmd)
+app.command("dashboard")(dashboard_cmd)

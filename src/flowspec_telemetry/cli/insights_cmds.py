@@ -1,0 +1,322 @@
+"""`insights` (answers as text or JSON) and `dashboard` (the same, as terminal panels).
+
+Both read the whole history in one streaming pass (`insights.project_insights`).
+Every value from the data goes through `render.safe`, so hostile strings are
+shown, never obeyed. The dashboard is laid out for an 80-column terminal and
+needs no colour: bars are block characters, and rich honours `NO_COLOR`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .. import query
+from ..insights import project_insights
+from .render import fail, line, out, print_json, project_or_fail, safe
+
+_SINCE = typer.Option("--since", help=f"Only events at or after: {query.DATE_HELP}.")
+_UNTIL = typer.Option("--until", help="Only events before this (a bare date includes that day).")
+_BAR_WIDTH = 20
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def _load(since: str | None, until: str | None) -> dict[str, Any]:
+    try:
+        lo, hi = query.window(since, until)
+    except query.QueryError as exc:
+        fail(str(exc))
+    root = project_or_fail("nothing to analyse")
+    return project_insights(root, since=lo, until=hi)
+
+
+def insights_cmd(
+    since: Annotated[str | None, _SINCE] = None,
+    until: Annotated[str | None, _UNTIL] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the versioned JSON document.")
+    ] = False,
+) -> None:
+    """Answer the product questions: roles, commands, security agents, handoffs, completion."""
+    data = _load(since, until)
+    if as_json:
+        print_json(data)
+        return
+    based = data["based_on"]
+    line(
+        f"Based on {based['events']} events"
+        + (
+            f" from {safe(based['first'])[:10]} to {safe(based['last'])[:10]}"
+            if based["first"]
+            else ""
+        )
+        + (f"; {based['skipped_lines']} unreadable lines skipped" if based["skipped_lines"] else "")
+        + ".",
+        "bold",
+    )
+    sections = (
+        ("1. Which role is selected most at init?", "roles", _role_figures),
+        ("2. Which commands are used most?", "commands", _command_figures),
+        ("3. Do developers invoke security agents?", "security", _security_figures),
+        ("4. Are handoffs clicked or ignored?", "handoffs", _handoff_figures),
+        ("5. Do started commands complete?", "completion", _completion_figures),
+    )
+    for title, key, figures in sections:
+        section = data[key]
+        line("")
+        line(title, "bold")
+        line(f"   {safe(section['answer'], 400)}")
+        for text in figures(section):
+            line(f"   - {text}")
+    _skipped_note(based)
+
+
+def _rate(r: dict[str, Any] | None) -> str:
+    if not r or r["value"] is None:
+        return "not enough data" + (f" ({r['numerator']}/{r['denominator']})" if r else "")
+    return f"{r['value'] * 100:.0f}% ({r['numerator']}/{r['denominator']})"
+
+
+def _role_figures(section: dict[str, Any]) -> list[str]:
+    out_lines = [f"{safe(r)}: {n} selected" for r, n in section["selected"].items()]
+    out_lines += [
+        f"changed {safe(c['from'])} -> {safe(c['to'])}: {c['count']}"
+        for c in section["changes"][:5]
+    ]
+    return out_lines
+
+
+def _command_figures(section: dict[str, Any]) -> list[str]:
+    lines = [f"{safe(c['command'])}: {c['count']}" for c in section["top"]]
+    for role, rows in section["per_role"].items():
+        lines.append(
+            f"role {safe(role)}: " + ", ".join(f"{safe(r['command'])} ({r['count']})" for r in rows)
+        )
+    return lines
+
+
+def _security_figures(section: dict[str, Any]) -> list[str]:
+    return [
+        f"role {safe(role)}: sessions {_rate(v['session_share'])}, "
+        f"invocations {_rate(v['invocation_share'])}"
+        for role, v in section["per_role"].items()
+    ]
+
+
+def _handoff_figures(section: dict[str, Any]) -> list[str]:
+    return [
+        f"{safe(p['from'])} -> {safe(p['to'])}: {_rate(p['click_through'])}"
+        for p in section["pairs"][:10]
+    ]
+
+
+def _completion_figures(section: dict[str, Any]) -> list[str]:
+    lines = []
+    for row in section["commands"]:
+        d = row["duration_ms"]
+        timing = (
+            f", median {_ms(d['median'])}, p90 {_ms(d['p90'])}" if d["median"] is not None else ""
+        )
+        lines.append(
+            f"{safe(row['command'])}: {_rate(row['completion_rate'])} completed, "
+            f"{row['failed']} failed{timing}"
+        )
+    return lines
+
+
+def _ms(value: int | None) -> str:
+    if value is None:
+        return "-"
+    if value < 1000:
+        return f"{value} ms"
+    if value < 120_000:
+        return f"{value / 1000:.1f} s"
+    return f"{value / 60_000:.1f} min"
+
+
+def _skipped_note(based: dict[str, Any]) -> None:
+    unknown = based["unknown_event_types"]
+    if unknown or based["future_schema_events"]:
+        line("")
+        parts = []
+        if unknown:
+            parts.append(f"{sum(unknown.values())} events of types this version does not know")
+        if based["future_schema_events"]:
+            parts.append(
+                f"{based['future_schema_events']} events from a newer schema "
+                "(read as far as understood)"
+            )
+        line("Note: " + "; ".join(parts) + ".", "dim")
+
+
+# ------------------------------------------------------------------ dashboard
+
+
+def _bar(value: float, top: float, width: int = _BAR_WIDTH) -> str:
+    if top <= 0:
+        return ""
+    cells = value / top * width
+    full = int(cells)
+    return "█" * full + ("▌" if cells - full >= 0.5 else "")
+
+
+def _table(*columns: tuple[str, str]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_edge=False)
+    for name, justify in columns:
+        table.add_column(name, justify=justify, overflow="ellipsis", no_wrap=True)  # type: ignore[arg-type]
+    return table
+
+
+def _panel(title: str, answer: str, body: Any) -> Panel:
+    return Panel(
+        Group(Text(safe(answer, 300), style="italic"), body),
+        title=Text(title, style="bold"),
+        title_align="left",
+        box=box.ROUNDED,
+        padding=(0, 1),
+    )
+
+
+def dashboard_cmd(
+    since: Annotated[str | None, _SINCE] = None,
+    until: Annotated[str | None, _UNTIL] = None,
+) -> None:
+    """A terminal dashboard of the insights (fits 80 columns; honours NO_COLOR)."""
+    data = _load(since, until)
+    based = data["based_on"]
+    period = (
+        f"{safe(based['first'])[:10]} to {safe(based['last'])[:10]}"
+        if based["first"]
+        else "no events yet"
+    )
+    out.print(
+        Panel(
+            Text(
+                f"{based['events']} events, {period}"
+                + (f", {based['skipped_lines']} lines skipped" if based["skipped_lines"] else "")
+            ),
+            title=Text("flowspec role usage", style="bold"),
+            title_align="left",
+            box=box.ROUNDED,
+        )
+    )
+    for panel in (
+        _roles_panel(data["roles"]),
+        _commands_panel(data["commands"]),
+        _security_panel(data["security"]),
+        _handoffs_panel(data["handoffs"]),
+        _completion_panel(data["completion"]),
+        _activity_panel(data["activity"]),
+    ):
+        out.print(panel)
+
+
+def _roles_panel(section: dict[str, Any]) -> Panel:
+    table = _table(("role", "left"), ("at init", "right"), ("selected", "right"), ("", "left"))
+    top = max(section["selected"].values(), default=0)
+    for role, n in section["selected"].items():
+        table.add_row(
+            safe(role, 24), str(section["selected_at_init"].get(role, 0)), str(n), _bar(n, top)
+        )
+    return _panel("1 · Roles selected", section["answer"], table)
+
+
+def _commands_panel(section: dict[str, Any]) -> Panel:
+    table = _table(("command", "left"), ("runs", "right"), ("", "left"))
+    top = section["top"][0]["count"] if section["top"] else 0
+    for row in section["top"]:
+        table.add_row(safe(row["command"], 28), str(row["count"]), _bar(row["count"], top))
+    per_role = _table(("role", "left"), ("top commands", "left"))
+    for role, rows in list(section["per_role"].items())[:8]:
+        per_role.add_row(
+            safe(role, 24), ", ".join(f"{safe(r['command'], 24)} {r['count']}" for r in rows[:3])
+        )
+    return _panel("2 · Top commands", section["answer"], Group(table, per_role))
+
+
+def _security_panel(section: dict[str, Any]) -> Panel:
+    table = _table(("role", "left"), ("sessions", "right"), ("invocations", "right"), ("", "left"))
+    for role, v in section["per_role"].items():
+        share = (
+            v["session_share"]["value"]
+            if v["session_share"]["value"] is not None
+            else v["invocation_share"]["value"]
+        )
+        table.add_row(
+            safe(role, 24),
+            _rate(v["session_share"]),
+            _rate(v["invocation_share"]),
+            _bar(share or 0, 1.0, 12) if share is not None else "",
+        )
+    return _panel("3 · Security agents", section["answer"], table)
+
+
+def _handoffs_panel(section: dict[str, Any]) -> Panel:
+    table = _table(
+        ("from → to", "left"), ("offered", "right"), ("clicked", "right"), ("rate", "right")
+    )
+    for pair in section["pairs"][:6]:
+        table.add_row(
+            f"{safe(pair['from'], 22)} → {safe(pair['to'], 22)}",
+            str(pair["offered"]),
+            str(pair["clicked"]),
+            _rate(pair["click_through"]).split(" ")[0],
+        )
+    return _panel("4 · Handoffs", section["answer"], table)
+
+
+def _completion_panel(section: dict[str, Any]) -> Panel:
+    table = _table(
+        ("command", "left"),
+        ("started", "right"),
+        ("done", "right"),
+        ("failed", "right"),
+        ("median", "right"),
+        ("p90", "right"),
+    )
+    for row in section["commands"][:8]:
+        rate = row["completion_rate"]
+        table.add_row(
+            safe(row["command"], 24),
+            str(row["started"]),
+            f"{rate['value'] * 100:.0f}%" if rate["value"] is not None else "n/a",
+            str(row["failed"]),
+            _ms(row["duration_ms"]["median"]),
+            _ms(row["duration_ms"]["p90"]),
+        )
+    return _panel("5 · Completion", section["answer"], table)
+
+
+def _activity_panel(section: dict[str, Any]) -> Panel:
+    weeks = section["by_week"]
+    if not weeks:
+        return _panel("Activity", "No activity recorded yet.", Text(""))
+    roles: dict[str, int] = {}
+    for counter in weeks.values():
+        for role, n in counter.items():
+            roles[role] = roles.get(role, 0) + n
+    names = sorted(roles, key=lambda r: -roles[r])[:6]
+    keys = list(weeks)[-26:]
+    table = _table(
+        ("role", "left"), ("events", "right"), (f"per week ({keys[0]} … {keys[-1]})", "left")
+    )
+    for role in names:
+        series = [weeks[k].get(role, 0) for k in keys]
+        table.add_row(safe(role, 24), str(roles[role]), _spark(series))
+    return _panel("Activity over time", f"{len(weeks)} weeks with activity.", table)
+
+
+def _spark(series: list[int]) -> str:
+    top = max(series, default=0)
+    if top == 0:
+        return ""
+    return "".join(
+        _SPARK[min(len(_SPARK) - 1, int(v / top * (len(_SPARK) - 1) + 0.5))] if v else " "
+        for v in series
+    )
