@@ -85,6 +85,13 @@ def _record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     return data, None
 
 
+def _shared(root: Path, names: ToolNames) -> dict[str, Any]:
+    """How many share reports left this project, and the last one (the ledger)."""
+    from .report.ledger import summary
+
+    return summary(root, names)
+
+
 def gather(
     root: Path | None, names: ToolNames = FLOWSPEC, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -114,5 +121,6 @@ def gather(
         "catalog_source": catalog.source if root is not None else None,
         "team_policy": catalog.team_telemetry if root is not None else None,
         "storage": storage(root, names) if root is not None else None,
+        "shared": _shared(root, names) if root is not None else None,
         "warnings": warnings,
     }

@@ -87,6 +87,10 @@ from .hooks_cmds import install_hooks  # noqa: E402 - registered after `app` exi
 
 app.command("install-hooks")(install_hooks)
 
+from .report_cmds import report  # noqa: E402 - registered after `app` exists
+
+app.command("report")(report)
+
 
 def run(args: Sequence[str]) -> int:
     """Run the app; every failure becomes one line on stderr and a named exit code.

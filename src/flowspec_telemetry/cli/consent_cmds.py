@@ -68,6 +68,18 @@ def _print_status(info: dict[str, Any]) -> None:
     line(f"Stored: {store['events']} events, {human_bytes(store['bytes'])}")
     if store["oldest"]:
         line(f"Oldest: {safe(store['oldest'])}   Newest: {safe(store['newest'])}")
+    shared = info.get("shared") or {"count": 0, "last": None}
+    last = shared["last"]
+    line(
+        f"Share reports written: {shared['count']}"
+        + (
+            f" (last: {safe(last['file'], 100)} on {safe(last['written_at'])}, "
+            f"period {safe(last['period'].get('start'))} to {safe(last['period'].get('end'))}; "
+            "view --shared lists them)"
+            if last
+            else ""
+        )
+    )
     for warning in info["warnings"]:
         line(f"Warning: {safe(warning, 500)}", "bold red")
 

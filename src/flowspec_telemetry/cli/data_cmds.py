@@ -45,8 +45,14 @@ def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
     since: Annotated[str | None, _SINCE] = None,
     until: Annotated[str | None, _UNTIL] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    shared: Annotated[
+        bool, typer.Option("--shared", help="List the share reports written (the ledger).")
+    ] = False,
 ) -> None:
     """Show the latest events, newest last."""
+    if shared:
+        _view_shared(project_or_fail("no share report"), as_json=as_json)
+        return
     try:
         etype = query.check_event_type(event_type)
     except query.QueryError as exc:
@@ -85,6 +91,33 @@ def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         out.print(table)
     if read.skipped:
         line(f"({read.skipped} unreadable lines skipped)")
+
+
+def _view_shared(root: Path, *, as_json: bool) -> None:
+    from ..report.ledger import read_ledger
+
+    entries = read_ledger(root)
+    if as_json:
+        for entry in entries:
+            sys.stdout.write(json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n")
+        return
+    if not entries:
+        line("No share report has been written from this project.")
+        return
+    table = Table(expand=False)
+    for name in ("written (UTC)", "file", "period", "k", "epsilon", "sha256"):
+        table.add_column(name, overflow="fold")
+    for e in entries:
+        period = e["period"] if isinstance(e["period"], dict) else {}
+        table.add_row(
+            cell(e["written_at"]),
+            cell(e["file"]),
+            cell(f"{safe(period.get('start')) or '?'} to {safe(period.get('end')) or '?'}"),
+            cell(e["k"]),
+            cell(e["epsilon"] if e["epsilon"] is not None else "none"),
+            cell(e["sha256"]),
+        )
+    out.print(table)
 
 
 def _details(event: dict[str, Any]) -> str:

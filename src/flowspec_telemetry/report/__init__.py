@@ -1,0 +1,13 @@
+"""Reports made from the event history: a self-contained HTML dashboard and a
+shareable aggregate (`share.py`, the one definition of its schema), plus the
+local ledger of what was shared.
+
+Nothing here is imported on the tracking path.
+"""
+
+from __future__ import annotations
+
+from .html import render_html
+from .share import SHARE_SCHEMA_VERSION, build_share_report, validate_share_report
+
+__all__ = ["SHARE_SCHEMA_VERSION", "build_share_report", "render_html", "validate_share_report"]

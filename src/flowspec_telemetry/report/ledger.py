@@ -1,0 +1,87 @@
+"""The local ledger of share reports: what left (or was made to leave) this machine.
+
+One JSON line per written share report in `.flowspec/telemetry-shared.jsonl`
+(mode 0600, appended with one `write()`, never through a symlink): when it was
+written, the period it covers, k, epsilon, the SHA-256 of the file and the
+file's name (never its path). `status` shows how many and the last one;
+`view --shared` lists them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from ..names import FLOWSPEC, ToolNames
+from ..store import ensure_project_dir
+
+LEDGER_FILE: Final = "telemetry-shared.jsonl"
+_MAX_LINE: Final = 4096
+_FIELDS: Final = ("written_at", "file", "sha256", "period", "k", "epsilon", "share_schema_version")
+
+
+def ledger_path(root: Path, names: ToolNames = FLOWSPEC) -> Path:
+    return root / names.project_dir / LEDGER_FILE
+
+
+def record_share(
+    root: Path,
+    *,
+    file_name: str,
+    sha256: str,
+    report: dict[str, Any],
+    names: ToolNames = FLOWSPEC,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Append one entry for a written share report; returns the entry."""
+    privacy = report["privacy"]
+    entry = {
+        "written_at": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "file": file_name,
+        "sha256": sha256,
+        "period": dict(report["period"]),
+        "k": privacy["k"],
+        "epsilon": privacy["epsilon"],
+        "share_schema_version": report["share_schema_version"],
+    }
+    ensure_project_dir(root, names)
+    line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n"
+    fd = os.open(
+        ledger_path(root, names),
+        os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+        0o600,
+    )
+    try:
+        os.write(fd, line.encode("ascii"))
+    finally:
+        os.close(fd)
+    return entry
+
+
+def read_ledger(root: Path, names: ToolNames = FLOWSPEC) -> list[dict[str, Any]]:
+    """Every readable entry, oldest first (unreadable lines are skipped)."""
+    try:
+        fh = open(ledger_path(root, names), "rb")  # noqa: SIM115 - closed by `with`
+    except OSError:
+        return []
+    entries = []
+    with fh:
+        for raw in fh:
+            if len(raw) > _MAX_LINE:
+                continue
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("written_at"), str):
+                entries.append({key: data.get(key) for key in _FIELDS})
+    return entries
+
+
+def summary(root: Path, names: ToolNames = FLOWSPEC) -> dict[str, Any]:
+    """What `status` shows: how many share reports were written, and the last one."""
+    entries = read_ledger(root, names)
+    return {"count": len(entries), "last": entries[-1] if entries else None}
