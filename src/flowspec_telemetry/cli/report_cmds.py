@@ -143,4 +143,3 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
             f"Wrote the HTML report to {safe(str(html), 300)} "
             f"({insights['based_on']['events']} events); open it in a browser."
         )
-
