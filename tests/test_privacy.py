@@ -150,3 +150,13 @@ def test_scrub_is_linear_on_hostile_1mb_inputs(shape: str) -> None:
     scrub(SHAPES[shape])
     hash_value(SHAPES[shape], b"k" * 32)
     assert time.perf_counter() - started < 2.0
+
+
+@given(st.binary(max_size=200), st.binary(max_size=300))
+def test_keyed_hasher_is_exactly_hmac_sha256(key: bytes, data: bytes) -> None:
+    import hashlib
+    import hmac
+
+    from flowspec_telemetry.privacy import KeyedHasher
+
+    assert KeyedHasher(key).hexdigest(data) == hmac.new(key, data, hashlib.sha256).hexdigest()

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final
 
 from .names import FLOWSPEC, ToolNames
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the tracking path never imports typing
+    from typing import Any, Final
 
 NOTICE_VERSION: Final = 1
 CONFIG_FILE: Final = "telemetry-config.json"
@@ -56,15 +57,33 @@ class ConsentFileError(ValueError):
         self.path = path
 
 
-@dataclass(frozen=True, slots=True)
 class ConsentRecord:
     """A person's answer as stored on disk."""
 
-    enabled: bool
-    decided_at: str
-    notice_version: int
-    answer: str = "yes"  # "yes", "no" or "later"
-    ask_again_after: str | None = None
+    __slots__ = ("answer", "ask_again_after", "decided_at", "enabled", "notice_version")
+
+    def __init__(
+        self,
+        enabled: bool,
+        decided_at: str,
+        notice_version: int,
+        answer: str = "yes",  # "yes", "no" or "later"
+        ask_again_after: str | None = None,
+    ) -> None:
+        self.enabled = enabled
+        self.decided_at = decided_at
+        self.notice_version = notice_version
+        self.answer = answer
+        self.ask_again_after = ask_again_after
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ConsentRecord) and self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash((self.enabled, self.decided_at, self.notice_version, self.answer))
+
+    def __repr__(self) -> str:
+        return f"ConsentRecord({self.to_json()!r})"
 
     def current(self) -> bool:
         """Whether it answers the notice people see today."""
@@ -82,14 +101,36 @@ class ConsentRecord:
         return data
 
 
-@dataclass(frozen=True, slots=True)
 class Decision:
     """The outcome of `decide()`: on or off, and the rule that said so."""
 
-    enabled: bool
-    rule: Rule
-    names: ToolNames = FLOWSPEC
-    warning: str | None = None  # e.g. a corrupt record that was ignored
+    __slots__ = ("enabled", "names", "rule", "warning")
+
+    def __init__(
+        self,
+        enabled: bool,
+        rule: Rule,
+        names: ToolNames = FLOWSPEC,
+        warning: str | None = None,  # e.g. a corrupt record that was ignored
+    ) -> None:
+        self.enabled = enabled
+        self.rule = rule
+        self.names = names
+        self.warning = warning
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Decision) and (
+            self.enabled,
+            self.rule,
+            self.names,
+            self.warning,
+        ) == (other.enabled, other.rule, other.names, other.warning)
+
+    def __hash__(self) -> int:
+        return hash((self.enabled, self.rule))
+
+    def __repr__(self) -> str:
+        return f"Decision(enabled={self.enabled}, rule={self.rule.name})"
 
     @property
     def reason(self) -> str:
@@ -163,7 +204,7 @@ def read_record(path: Path) -> ConsentRecord | None:
 def write_record(path: Path, record: ConsentRecord) -> None:
     """Write atomically (temp file + rename), folder 0700, file 0600."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, (json.dumps(record.to_json(), indent=2) + "\n").encode())
@@ -174,7 +215,7 @@ def write_record(path: Path, record: ConsentRecord) -> None:
 
 def new_record(answer: str, *, ask_again_after: str | None = None) -> ConsentRecord:
     """A record of `answer` ("yes", "no", "later") made now for the current notice."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     return ConsentRecord(
         enabled=answer == "yes",
         decided_at=now,

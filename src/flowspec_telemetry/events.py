@@ -11,13 +11,15 @@ telemetry module (no `schema_version`) are read as schema "0".
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the tracking path never imports typing (see cli/fast.py)
+    from typing import Any, Final
+
 
 SCHEMA_VERSION: Final = "1.0"
 LEGACY_SCHEMA_VERSION: Final = "0"
@@ -54,14 +56,19 @@ class Sensitivity(StrEnum):
     COARSE = "coarse environment facts (no names, no paths)"
 
 
-@dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One key of the event line."""
 
-    name: str
-    purpose: str
-    sensitivity: Sensitivity
-    example: Any
+    __slots__ = ("example", "name", "purpose", "sensitivity")
+
+    def __init__(self, name: str, purpose: str, sensitivity: Sensitivity, example: Any) -> None:
+        self.name = name
+        self.purpose = purpose
+        self.sensitivity = sensitivity
+        self.example = example
+
+    def __repr__(self) -> str:
+        return f"FieldSpec({self.name!r}, {self.sensitivity.name})"
 
 
 FIELDS: Final[tuple[FieldSpec, ...]] = (
@@ -133,13 +140,18 @@ _COMMON: Final = (
 )
 
 
-@dataclass(frozen=True, slots=True)
 class EventTypeSpec:
     """One event type: why it exists and the fields it uses beyond the common ones."""
 
-    event_type: RoleEvent
-    purpose: str
-    fields: tuple[str, ...]
+    __slots__ = ("event_type", "fields", "purpose")
+
+    def __init__(self, event_type: RoleEvent, purpose: str, fields: tuple[str, ...]) -> None:
+        self.event_type = event_type
+        self.purpose = purpose
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        return f"EventTypeSpec({self.event_type.value!r})"
 
 
 EVENT_TYPES: Final[dict[RoleEvent, EventTypeSpec]] = {
@@ -242,7 +254,9 @@ def common_fields() -> tuple[str, ...]:
 # --------------------------------------------------------------------- ids & time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_B32_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
+# Each random byte becomes one character from its low 5 bits (256 is a multiple
+# of 32, so every character is equally likely): 16 bytes give ULID's 80 bits.
+_BYTE_TO_CROCKFORD = bytes(ord(_CROCKFORD[b & 31]) for b in range(256))
 _last_ms = -1
 _last_time_prefix = ""
 _last_second = -1
@@ -265,10 +279,7 @@ def ulid(now_ns: int | None = None) -> str:
             value >>= 5
         _last_time_prefix = "".join(reversed(chars))
         _last_ms = ms
-    # 80 bits is exactly 16 base32 characters: no padding, aligned like ULID's.
-    return (
-        _last_time_prefix + base64.b32encode(os.urandom(10)).translate(_B32_TO_CROCKFORD).decode()
-    )
+    return _last_time_prefix + os.urandom(16).translate(_BYTE_TO_CROCKFORD).decode("ascii")
 
 
 def new_event_id() -> str:
@@ -325,83 +336,11 @@ def parse_line(raw: bytes | str) -> dict[str, Any] | None:
     return obj
 
 
-@dataclass(slots=True)
-class Event:
-    """A typed view of one event line; `extra` keeps keys this version does not know."""
+def __getattr__(name: str) -> object:
+    # `Event` (a dataclass) lives in `record`, imported on first use, so the
+    # tracking path does not pay for `dataclasses` and `inspect`.
+    if name == "Event":
+        from .record import Event
 
-    event_type: str
-    timestamp: str | None = None
-    event_id: str | None = None
-    schema_version: str = SCHEMA_VERSION
-    role: str | None = None
-    previous_role: str | None = None
-    agent_role: str | None = None
-    command: str | None = None
-    agent: str | None = None
-    project_id: str | None = None
-    session_id: str | None = None
-    invocation_id: str | None = None
-    handoff: dict[str, Any] | None = None
-    duration_ms: int | float | None = None
-    outcome: str | None = None
-    source: str | None = None
-    context: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def known_type(self) -> bool:
-        """Whether this version of the library knows the event type."""
-        return self.event_type in EVENT_TYPE_VALUES
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Event:
-        """Build from a parsed line; wrongly typed known keys move to `extra`."""
-        known: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in _EVENT_SLOTS and _accepts(key, value):
-                known[key] = value
-            else:
-                extra[key] = value
-        if "event_type" not in known:
-            raise ValueError("an event needs a string event_type")
-        return cls(**known, extra=extra)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Back to the wire shape: None values dropped, unknown keys restored."""
-        out: dict[str, Any] = {}
-        for name in _EVENT_SLOTS:
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
-        out.update(self.extra)
-        return out
-
-
-_EVENT_SLOTS: Final = (
-    "schema_version",
-    "event_id",
-    "timestamp",
-    "event_type",
-    "role",
-    "previous_role",
-    "agent_role",
-    "command",
-    "agent",
-    "project_id",
-    "session_id",
-    "invocation_id",
-    "handoff",
-    "duration_ms",
-    "outcome",
-    "source",
-    "context",
-)
-
-
-def _accepts(key: str, value: Any) -> bool:
-    if key in ("handoff", "context"):
-        return isinstance(value, dict)
-    if key == "duration_ms":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, str)
+        return Event
+    raise AttributeError(name)

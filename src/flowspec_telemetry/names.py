@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_TOOL = "flowspec"
 
 
-@dataclass(frozen=True, slots=True)
 class ToolNames:
-    """File and variable names for one host tool."""
+    """File and variable names for one host tool (a value object: compared by `tool`)."""
 
-    tool: str = DEFAULT_TOOL
+    __slots__ = ("tool",)
+
+    def __init__(self, tool: str = DEFAULT_TOOL) -> None:
+        self.tool = tool
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ToolNames) and other.tool == self.tool
+
+    def __hash__(self) -> int:
+        return hash(("ToolNames", self.tool))
+
+    def __repr__(self) -> str:
+        return f"ToolNames({self.tool!r})"
 
     @property
     def project_dir(self) -> str:

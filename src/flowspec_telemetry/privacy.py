@@ -17,13 +17,22 @@ entered at most once: the scrubber is linear in the input, even for 1 MB of
 from __future__ import annotations
 
 import errno
-import hashlib
-import hmac
 import os
 import re
-import secrets
 from pathlib import Path
-from typing import Final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hashlib import sha256 as _sha256
+    from typing import Final
+else:  # CPython's own SHA-256: no OpenSSL load at start-up (hashlib costs ~3 ms)
+    try:
+        from _sha256 import sha256 as _sha256  # Python 3.11
+    except ImportError:  # pragma: no cover - Python >= 3.12, other interpreters
+        try:
+            from _sha2 import sha256 as _sha256
+        except ImportError:
+            from hashlib import sha256 as _sha256
 
 SALT_FILE: Final = "telemetry.salt"
 SALT_BYTES: Final = 32
@@ -61,7 +70,7 @@ def read_salt(project_dir: Path) -> bytes | None:
 
 
 def load_or_create_salt(project_dir: Path) -> bytes:
-    """Read the salt, creating it (32 bytes from `secrets`, mode 0600) if missing.
+    """Read the salt, creating it (32 bytes from `os.urandom`, mode 0600) if missing.
 
     Creation writes a private temporary file and hard-links it into place, so a
     concurrent process either wins the link or reads the winner's complete salt:
@@ -70,8 +79,8 @@ def load_or_create_salt(project_dir: Path) -> bytes:
     salt = read_salt(project_dir)
     if salt is not None:
         return salt
-    fresh = secrets.token_bytes(SALT_BYTES)
-    tmp = project_dir / f".{SALT_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fresh = os.urandom(SALT_BYTES)  # what `secrets.token_bytes` returns, without importing it
+    tmp = project_dir / f".{SALT_FILE}.{os.getpid()}.{os.urandom(4).hex()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, fresh)
@@ -90,14 +99,57 @@ def load_or_create_salt(project_dir: Path) -> bytes:
     return salt
 
 
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+_BLOCK = 64
+
+
+class KeyedHasher:
+    """HMAC-SHA256 (RFC 2104) with the key's inner and outer states computed once.
+
+    The same construction as the standard library's `hmac` (a test holds the
+    two equal), built on CPython's `_sha256` so the tracking path need not
+    import `hashlib`/OpenSSL, and cheaper per call since the padded-key
+    states are reused.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > _BLOCK:
+            key = _sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        self._inner = _sha256(key.translate(_IPAD))
+        self._outer = _sha256(key.translate(_OPAD))
+
+    def hexdigest(self, data: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    def render(self, value: str | bytes) -> str:
+        """`hmac:` + the first 16 hex digits of HMAC-SHA256(key, value)."""
+        data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+        return HASH_PREFIX + self.hexdigest(data)[:HASH_HEX_CHARS]
+
+
+_hashers: dict[bytes, KeyedHasher] = {}
+
+
 def hash_value(value: str | bytes, salt: bytes) -> str:
     """`hmac:` + the first 16 hex digits of HMAC-SHA256(salt, value).
 
     Strings are encoded with `surrogatepass` so that no string, however
     malformed, makes hashing fail.
     """
-    data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
-    return HASH_PREFIX + hmac.new(salt, data, hashlib.sha256).hexdigest()[:HASH_HEX_CHARS]
+    hasher = _hashers.get(salt)
+    if hasher is None:
+        if len(_hashers) > 64:
+            _hashers.clear()
+        hasher = _hashers[salt] = KeyedHasher(salt)
+    return hasher.render(value)
 
 
 def is_hash(value: object) -> bool:
@@ -110,61 +162,70 @@ def is_hash(value: object) -> bool:
 _PATH_END = r"[^\s\"'<>|`]*"
 # (tag, needles, pattern): a pattern runs only when one of its needles occurs,
 # so ordinary text pays a few substring scans instead of seventeen regex passes.
-_PATTERNS: Final[tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]] = tuple(
-    (label, needles, re.compile(rx))
-    for label, needles, rx in (
-        (
-            "<private-key>",
-            ("PRIVATE KEY",),
-            r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----(?:(?!-----END).){0,16384}"
-            r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?",
-        ),
-        ("<url>", ("://",), r"(?<![\w+.-])[A-Za-z][\w+.-]{0,30}://\S+"),
-        ("<url>", ("@",), r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+:[\w./~-]+"),
-        (
-            "<email>",
-            ("@",),
-            r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+",
-        ),
-        ("<secret>", ("eyJ",), r"(?<![\w-])eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]*"),
-        (
-            "<secret>",
-            ("gh", "github_pat_"),
-            r"(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})",
-        ),
-        (
-            "<secret>",
-            ("AKIA", "ASIA", "ABIA", "ACCA"),
-            r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
-        ),
-        ("<secret>", ("xox",), r"(?<![\w-])xox[abposr]-[A-Za-z0-9-]{10,255}"),
-        ("<secret>", ("sk-", "pk-", "rk-"), r"(?<![\w-])(?:sk|pk|rk)-[A-Za-z0-9_-]{20,255}"),
-        ("<secret>", ("AIza",), r"(?<![\w-])AIza[0-9A-Za-z_-]{35}"),
-        ("<path>", ("\\\\",), r"(?<![\w\\])\\\\[^\s\\]+\\" + _PATH_END),
-        ("<path>", (":\\",), r"(?<![\w])[A-Za-z]:\\" + _PATH_END),
-        ("<path>", ("~",), r"(?<![\w~])~[\w.-]{0,64}/" + _PATH_END),
-        ("<path>", ("/",), r"(?<![\w.~:/-])/[\w.@+-]+/" + _PATH_END),
-        ("<ip>", (":",), r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"),
-        (
-            "<ip>",
-            ("::",),
-            r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){1,7}:"
-            r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![\w:])",
-        ),
-        ("<ip>", (".",), r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)"),
-    )
+_PATTERN_SOURCES: Final[tuple[tuple[str, tuple[str, ...], str], ...]] = (
+    (
+        "<private-key>",
+        ("PRIVATE KEY",),
+        r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----(?:(?!-----END).){0,16384}"
+        r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?",
+    ),
+    ("<url>", ("://",), r"(?<![\w+.-])[A-Za-z][\w+.-]{0,30}://\S+"),
+    ("<url>", ("@",), r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+:[\w./~-]+"),
+    (
+        "<email>",
+        ("@",),
+        r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+",
+    ),
+    ("<secret>", ("eyJ",), r"(?<![\w-])eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]*"),
+    (
+        "<secret>",
+        ("gh", "github_pat_"),
+        r"(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})",
+    ),
+    (
+        "<secret>",
+        ("AKIA", "ASIA", "ABIA", "ACCA"),
+        r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+    ),
+    ("<secret>", ("xox",), r"(?<![\w-])xox[abposr]-[A-Za-z0-9-]{10,255}"),
+    ("<secret>", ("sk-", "pk-", "rk-"), r"(?<![\w-])(?:sk|pk|rk)-[A-Za-z0-9_-]{20,255}"),
+    ("<secret>", ("AIza",), r"(?<![\w-])AIza[0-9A-Za-z_-]{35}"),
+    ("<path>", ("\\\\",), r"(?<![\w\\])\\\\[^\s\\]+\\" + _PATH_END),
+    ("<path>", (":\\",), r"(?<![\w])[A-Za-z]:\\" + _PATH_END),
+    ("<path>", ("~",), r"(?<![\w~])~[\w.-]{0,64}/" + _PATH_END),
+    ("<path>", ("/",), r"(?<![\w.~:/-])/[\w.@+-]+/" + _PATH_END),
+    ("<ip>", (":",), r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"),
+    (
+        "<ip>",
+        ("::",),
+        r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){1,7}:"
+        r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![\w:])",
+    ),
+    ("<ip>", (".",), r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)"),
 )
 # Terminal escapes, other C0/C1 controls, zero-width and bidi characters: removed
 # *before* the patterns run, so they cannot split a secret to hide it.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL_SOURCE = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+_compiled: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = []
 # Longest stretch a bounded pattern can match: a cut further than this before
 # the end of the output cannot leave part of a secret in it.
 _MAX_MATCH = 512
 
 
+def _patterns() -> list[tuple[str, tuple[str, ...], re.Pattern[str]]]:
+    """The patterns, compiled on first use: a `track` call rarely scrubs, so import stays cheap."""
+    if not _compiled:
+        _compiled.append(("", (), re.compile(_CONTROL_SOURCE)))
+        _compiled.extend(
+            (label, needles, re.compile(rx)) for label, needles, rx in _PATTERN_SOURCES
+        )
+    return _compiled
+
+
 def _scrub_all(text: str) -> str:
-    text = _CONTROL.sub("", text)
-    for label, needles, pattern in _PATTERNS:
+    control, *patterns = _patterns()
+    text = control[2].sub("", text)
+    for label, needles, pattern in patterns:
         if any(n in text for n in needles):
             text = pattern.sub(label, text)
     return text

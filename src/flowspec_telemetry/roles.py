@@ -17,62 +17,121 @@ tracking path imports PyYAML only right after the workflow file changed.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
 
 from .names import FLOWSPEC, ToolNames
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the tracking path never imports typing
+    from typing import Any, Final
 
 CACHE_FILE: Final = "telemetry-catalog.json"
 _CACHE_FORMAT: Final = 1
 _MAX_WORKFLOW_BYTES: Final = 1 << 20
-_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
-_AGENT = re.compile(r"^@?[A-Za-z0-9][\w.-]{0,63}$")
-_COMMAND = re.compile(r"^/[A-Za-z0-9][\w.:-]{0,63}$")
-_VETO_TEXT = re.compile(
-    r"^telemetry:\s*(?:#.*)?\n(?:[ \t]+.*\n)*?[ \t]+enabled:\s*(?:false|no|off)\b", re.M | re.I
-)
+# Patterns as text: `re` compiles (and caches) them on first use, which is only
+# when a workflow file has to be parsed, never on a steady-state `track` call.
+_ID = r"^[A-Za-z0-9][\w.-]{0,63}$"
+_AGENT = r"^@?[A-Za-z0-9][\w.-]{0,63}$"
+_COMMAND = r"^/[A-Za-z0-9][\w.:-]{0,63}$"
+_VETO_TEXT = r"(?mi)^telemetry:\s*(?:#.*)?\n(?:[ \t]+.*\n)*?[ \t]+enabled:\s*(?:false|no|off)\b"
 
 
-@dataclass(frozen=True, slots=True)
-class RoleDefinition:
+class _Value:
+    """Equality and repr from `__slots__`: small value objects without `dataclasses`."""
+
+    __slots__ = ()
+
+    def _fields(self) -> tuple[str, ...]:
+        return tuple(type(self).__slots__)
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._fields())
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Value) and type(other) is type(self) and self._key() == other._key()
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields())
+        return f"{type(self).__name__}({fields})"
+
+
+class RoleDefinition(_Value):
     """One role: id, how it is shown, and the agents it owns."""
 
-    id: str
-    display_name: str
-    icon: str = ""
-    agents: tuple[str, ...] = ()
+    __slots__ = ("id", "display_name", "icon", "agents")  # noqa: RUF023 - field order
+
+    def __init__(
+        self, id: str, display_name: str, icon: str = "", agents: tuple[str, ...] = ()
+    ) -> None:
+        self.id = id
+        self.display_name = display_name
+        self.icon = icon
+        self.agents = agents
 
 
-@dataclass(frozen=True, slots=True)
-class Workflow:
+class Workflow(_Value):
     """One workflow: its command and the agents that run it."""
 
-    name: str
-    command: str
-    agents: tuple[str, ...] = ()
+    __slots__ = ("name", "command", "agents")  # noqa: RUF023 - field order
+
+    def __init__(self, name: str, command: str, agents: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.command = command
+        self.agents = agents
 
 
-@dataclass(frozen=True, slots=True)
 class Catalog:
-    """Roles, workflows and the team policy of one project."""
+    """Roles, workflows and the team policy of one project (build it with `Catalog.build`)."""
 
-    roles: dict[str, RoleDefinition]
-    workflows: dict[str, Workflow]
-    primary: str | None = None
-    team_telemetry: bool | None = None  # the workflow file's telemetry.enabled
-    source: str = "built-in default catalog"
-    known_roles: frozenset[str] = field(default=frozenset())
-    known_agents: frozenset[str] = field(default=frozenset())
-    known_commands: frozenset[str] = field(default=frozenset())
-    agent_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    command_workflows: dict[str, str] = field(default_factory=dict)
+    __slots__ = (
+        "agent_roles",
+        "command_workflows",
+        "known_agents",
+        "known_commands",
+        "known_roles",
+        "primary",
+        "roles",
+        "source",
+        "team_telemetry",
+        "workflows",
+    )
+
+    def __init__(
+        self,
+        roles: dict[str, RoleDefinition],
+        workflows: dict[str, Workflow],
+        *,
+        primary: str | None = None,
+        team_telemetry: bool | None = None,  # the workflow file's telemetry.enabled
+        source: str = "built-in default catalog",
+        known_roles: frozenset[str] = frozenset(),
+        known_agents: frozenset[str] = frozenset(),
+        known_commands: frozenset[str] = frozenset(),
+        agent_roles: dict[str, tuple[str, ...]] | None = None,
+        command_workflows: dict[str, str] | None = None,
+    ) -> None:
+        self.roles = roles
+        self.workflows = workflows
+        self.primary = primary
+        self.team_telemetry = team_telemetry
+        self.source = source
+        self.known_roles = known_roles
+        self.known_agents = known_agents
+        self.known_commands = known_commands
+        self.agent_roles = agent_roles or {}
+        self.command_workflows = command_workflows or {}
+
+    def __repr__(self) -> str:
+        return f"Catalog(roles={sorted(self.roles)!r}, source={self.source!r})"
 
     @classmethod
     def build(
@@ -192,7 +251,7 @@ class CatalogError(ValueError):
 def _agent_name(raw: Any) -> str | None:
     if isinstance(raw, Mapping):
         raw = raw.get("identity") or raw.get("name")
-    if not isinstance(raw, str) or not _AGENT.match(raw.strip()):
+    if not isinstance(raw, str) or not re.match(_AGENT, raw.strip()):
         return None
     name = raw.strip()
     return name if name.startswith("@") else "@" + name
@@ -211,7 +270,7 @@ def catalog_from_mapping(data: Any, *, source: str) -> Catalog:
         raise CatalogError("no roles.definitions section")
     roles = []
     for rid, body in definitions.items():
-        if not isinstance(rid, str) or not _ID.match(rid):
+        if not isinstance(rid, str) or not re.match(_ID, rid):
             continue
         fields = body if isinstance(body, Mapping) else {}
         agents = fields.get("agents")
@@ -237,7 +296,7 @@ def catalog_from_mapping(data: Any, *, source: str) -> Catalog:
             if not isinstance(name, str) or not isinstance(body, Mapping):
                 continue
             command = body.get("command")
-            if not isinstance(command, str) or not _COMMAND.match(command.strip()):
+            if not isinstance(command, str) or not re.match(_COMMAND, command.strip()):
                 continue
             agents = body.get("agents")
             agent_names = tuple(
@@ -271,7 +330,7 @@ def parse_workflow_text(text: str, *, source: str) -> Catalog:
     except (yaml.YAMLError, CatalogError, RecursionError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         telemetry = data.get("telemetry") if isinstance(data, Mapping) else None
-        vetoed = bool(_VETO_TEXT.search(text)) or (
+        vetoed = bool(re.search(_VETO_TEXT, text)) or (
             isinstance(telemetry, Mapping) and telemetry.get("enabled") is False
         )
         return _fallback(
@@ -358,7 +417,7 @@ def _write_cache(cache_path: Path, key: tuple[int, int, int], catalog: Catalog) 
     """Store the parsed catalog atomically; False when it could not be stored."""
     if not cache_path.parent.is_dir():
         return False
-    tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.{os.urandom(4).hex()}")
     try:
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
@@ -374,8 +433,10 @@ def _write_cache(cache_path: Path, key: tuple[int, int, int], catalog: Catalog) 
             os.close(fd)
         os.replace(tmp, cache_path)
     except OSError:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         return False
     return True
 
@@ -398,7 +459,7 @@ def read_selected_role(project_dir: Path) -> str | None:
 
 def write_selected_role(project_dir: Path, role: str) -> None:
     """Remember the person's current role for events that do not name one."""
-    tmp = project_dir / f".{SELECTION_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    tmp = project_dir / f".{SELECTION_FILE}.{os.getpid()}.{os.urandom(4).hex()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, json.dumps({"role": role}).encode())

@@ -16,11 +16,14 @@ import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .events import LEGACY_SCHEMA_VERSION, parse_line
 from .names import FLOWSPEC, ToolNames
-from .store import EVENTS_FILE, MAX_READ_LINE, ReadStats, _Readable, archive_paths
+from .store import EVENTS_FILE, MAX_READ_LINE, ReadStats, archive_paths
+
+if TYPE_CHECKING:
+    from .store import _Readable
 
 _CHUNK: Final = 1 << 20
 _OVERLONG: Final = b"\0"  # stands for a line too long to hold; never parses

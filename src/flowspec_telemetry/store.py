@@ -15,21 +15,28 @@ skipped and counted, never fatal.
 from __future__ import annotations
 
 import errno
-import gzip
 import os
 import re
 import stat
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
 
 from .events import parse_line
 from .names import FLOWSPEC, ToolNames
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the tracking path never imports typing
+    from typing import Any, Final, Protocol
+
+    class _Readable(Protocol):
+        def read(self, size: int = ..., /) -> bytes: ...
+
+
 EVENTS_FILE: Final = "telemetry.jsonl"
 ARCHIVE_RE: Final = re.compile(r"^telemetry-(\d{8})-(\d+)\.jsonl\.gz$")
+# A rotated file not yet compressed (see `rotation`): read like an archive.
+PENDING_RE: Final = re.compile(r"^telemetry-pending-(\d{8})-(\d+)\.jsonl$")
 GITIGNORE: Final = ".gitignore"
 GITIGNORE_MARK: Final = "# flowspec-telemetry: local usage analytics never belong in git"
 GITIGNORE_BODY: Final = f"{GITIGNORE_MARK}\ntelemetry*\n.telemetry*\n"
@@ -44,13 +51,27 @@ class StoreError(OSError):
     """The store refuses to write (a symlink, not a regular file, a short write)."""
 
 
-@dataclass(slots=True)
 class ReadStats:
     """What a read saw: events returned and lines skipped as unreadable."""
 
-    events: int = 0
-    skipped: int = 0
-    files: int = 0
+    __slots__ = ("events", "files", "skipped")
+
+    def __init__(self, events: int = 0, skipped: int = 0, files: int = 0) -> None:
+        self.events = events
+        self.skipped = skipped
+        self.files = files
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ReadStats) and (self.events, self.skipped, self.files) == (
+            other.events,
+            other.skipped,
+            other.files,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"ReadStats(events={self.events}, skipped={self.skipped}, files={self.files})"
 
 
 def events_path(root: Path, names: ToolNames = FLOWSPEC) -> Path:
@@ -93,41 +114,98 @@ def _ensure_gitignore(folder: Path) -> None:
 
 
 def append_line(path: Path | str, line: bytes) -> None:
-    """Append one complete line with a single `write()`; raise `OSError` on any failure."""
-    fd = os.open(path, _APPEND_FLAGS, 0o600)
+    """Append one line with a single `write()` on a fresh descriptor; raise `OSError` on failure."""
+    appender = Appender(path)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise StoreError(errno.EINVAL, "the telemetry file is not a regular file")
-        if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+        appender.append(line)
+    finally:
+        appender.close()
+
+
+class Appender:
+    """A kept-open `O_APPEND` descriptor on the telemetry file.
+
+    Opening the file for every event costs more than the rest of `track()`, so
+    the tracker keeps one descriptor per project. Each `append` is one
+    `write()`; the file must be a regular file (opened with `O_NOFOLLOW`, so a
+    symlink is refused). If another writer left a torn last line (it died
+    mid-write, or hit a full disk), the next line starts with a newline of its
+    own; that check reads one byte, and only when someone else wrote since our
+    last append. `stale()` tells when the path now names another file (rotated
+    or cleared), so the owner reopens; `append` returns the file's new size so
+    the owner can decide to rotate.
+    """
+
+    __slots__ = ("_end", "fd", "ino", "path")
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = os.fspath(path)
+        fd = os.open(self.path, _APPEND_FLAGS, 0o600)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise StoreError(errno.EINVAL, "the telemetry file is not a regular file")
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+        self.ino = (st.st_dev, st.st_ino)
+        self._end = -1  # size after our last append; -1: check the last byte
+
+    def append(self, line: bytes) -> int:
+        fd = self.fd
+        size = os.fstat(fd).st_size
+        if size and size != self._end and os.pread(fd, 1, size - 1) != b"\n":
             line = b"\n" + line  # the last writer died mid-line: start clean
         written = os.write(fd, line)
         if written != len(line):
+            self._end = -1
             raise StoreError(errno.ENOSPC, f"short write ({written} of {len(line)} bytes)")
-    finally:
-        os.close(fd)
+        self._end = size + written
+        return self._end
+
+    def stale(self) -> bool:
+        """Whether the path no longer names our file (rotated, cleared or replaced)."""
+        try:
+            st = os.stat(self.path, follow_symlinks=False)
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino) != self.ino or os.fstat(self.fd).st_nlink == 0
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            try:
+                os.close(self.fd)
+            finally:
+                self.fd = -1
 
 
 # ---------------------------------------------------------------------- reading
 
 
 def archive_paths(folder: Path) -> list[Path]:
-    """Rotated archives, oldest first (by UTC date, then sequence number)."""
-    found: list[tuple[str, int, Path]] = []
+    """Rotated files, oldest first (by UTC date, then sequence number).
+
+    Compressed archives and rotated files still waiting to be compressed share
+    one numbering; where both exist for a number (a compression finished but
+    its source was not yet removed), only the archive is read.
+    """
+    found: dict[tuple[str, int], tuple[int, Path]] = {}
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return []
     for entry in entries:
         m = ARCHIVE_RE.match(entry.name)
+        rank = 0
+        if m is None:
+            m = PENDING_RE.match(entry.name)
+            rank = 1
         if m and entry.is_file(follow_symlinks=False):
-            found.append((m.group(1), int(m.group(2)), Path(entry.path)))
-    found.sort()
-    return [p for _, _, p in found]
-
-
-class _Readable(Protocol):
-    def read(self, size: int = ..., /) -> bytes: ...
+            key = (m.group(1), int(m.group(2)))
+            if key not in found or rank < found[key][0]:
+                found[key] = (rank, Path(entry.path))
+    return [found[key][1] for key in sorted(found)]
 
 
 def _lines(fh: _Readable) -> Iterator[bytes]:
@@ -158,7 +236,12 @@ def _lines(fh: _Readable) -> Iterator[bytes]:
 def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
     """Events of one file (plain or `.gz`), skipping and counting bad lines."""
     stats = stats if stats is not None else ReadStats()
-    opener = gzip.open if path.name.endswith(".gz") else open
+    if path.name.endswith(".gz"):
+        import gzip  # readers only: the tracking path never needs it
+
+        opener: Any = gzip.open
+    else:
+        opener = open
     try:
         fh = opener(path, "rb")
     except FileNotFoundError:
@@ -175,7 +258,7 @@ def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, 
                 else:
                     stats.events += 1
                     yield event
-        except (OSError, EOFError, gzip.BadGzipFile):
+        except (OSError, EOFError):  # gzip.BadGzipFile is an OSError
             stats.skipped += 1  # a damaged archive: keep what was read, count the rest as one
 
 

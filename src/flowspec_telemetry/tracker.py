@@ -5,11 +5,13 @@ telemetry off, so the call is built around caches revalidated at most once a
 second per project (`REVALIDATE_SECONDS`):
 
 * consent off: environment checks plus a dictionary lookup (no file access);
-* consent on: value normalisation, one HMAC per free value, `json.dumps` and
-  one `open`/`write`/`close` on the O_APPEND file.
+* consent on: value normalisation, one HMAC per new free value, `json.dumps`,
+  and one `fstat` + `write()` on a kept-open O_APPEND descriptor (see
+  `store.Appender`); the store rotates when the file is full (`rotation`).
 
-Environment variables (DO_NOT_TRACK and friends) are read on every call, so
-they take effect at once; a consent change written by another process is
+Consent environment variables (DO_NOT_TRACK and friends) and `FLOWSPEC_ROLE`
+are read on every call, so they take effect at once; a consent change written
+by another process, a rotation, a `clear` or `FLOWSPEC_TELEMETRY_DEBUG` is
 picked up within a second.
 
 Failure model. Nothing here raises into the host: every error is caught,
@@ -24,16 +26,18 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
 
-from . import consent, events, privacy, roles, store
+from . import consent, events, privacy, roles, rotation, store
 from ._version import __version__
 from .events import EVENT_TYPE_VALUES, OUTCOMES, RoleEvent, dumps_line
 from .names import FLOWSPEC, ToolNames
 from .project import find_project_root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the tracking path never imports typing
+    from collections.abc import Callable
+    from typing import Any, Final
 
 REVALIDATE_SECONDS: Final = 1.0
 _INVOCATION_PREFIX: Final = "inv_"
@@ -44,19 +48,46 @@ _SOURCES: Final = frozenset(
 )
 
 
-@dataclass(slots=True)
 class _ProjectState:
     """What one project needs per call, refreshed at most once per second."""
 
-    root: Path
-    deadline: float
-    allowed: bool  # the person's answer and the team policy (env rules come on top)
-    events_path: str = ""
-    salt: bytes | None = None
-    project_id: str | None = None
-    catalog: roles.Catalog = roles.DEFAULT_CATALOG
-    selected_role: str | None = None  # as stored: a catalog id or a keyed hash
-    hashes: dict[str, str] = field(default_factory=dict)
+    __slots__ = (
+        "allowed",
+        "appender",
+        "catalog",
+        "deadline",
+        "debug",
+        "folder",
+        "hasher",
+        "hashes",
+        "policy",
+        "project_id",
+        "root",
+        "rotate_at",
+        "salt",
+        "selected_role",
+    )
+
+    def __init__(self, root: Path, deadline: float, allowed: bool) -> None:
+        self.root = root
+        self.deadline = deadline
+        self.allowed = allowed  # the person's answer and the team policy (env rules on top)
+        self.folder: Path | None = None
+        self.salt: bytes | None = None
+        self.hasher: privacy.KeyedHasher | None = None
+        self.project_id: str | None = None
+        self.catalog = roles.DEFAULT_CATALOG
+        self.selected_role: str | None = None  # as stored: a catalog id or a keyed hash
+        self.hashes: dict[str, str] = {}
+        self.appender: store.Appender | None = None
+        self.policy = rotation.Policy()
+        self.rotate_at = 0  # file size at which to check for rotation (0: not yet known)
+        self.debug = False
+
+    def close(self) -> None:
+        if self.appender is not None:
+            self.appender.close()
+            self.appender = None
 
 
 def _platform() -> str:
@@ -96,8 +127,10 @@ class Tracker:
         self._env_debug = names.env("TELEMETRY_DEBUG")
         self._env_role = names.env("ROLE")
         self._roots: dict[str, tuple[float, Path | None]] = {}
+        self._explicit: dict[object, Path] = {}
         self._projects: dict[Path, _ProjectState] = {}
-        version = privacy.scrub(_text(tool_version) or __version__, limit=32)
+        given = _text(tool_version)
+        version = privacy.scrub(given, limit=32) if given else __version__
         self._context: dict[str, Any] = {
             "os": _platform(),
             "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
@@ -130,12 +163,13 @@ class Tracker:
         Never raises and never prints to stdout.
         """
         try:
-            state = self._state_for(project_root, create=True)
-            if state is None:
-                return None
             etype = event_type.value if isinstance(event_type, RoleEvent) else event_type
             if etype not in EVENT_TYPE_VALUES:
-                self._debug(f"not recorded: unknown event type ({_safe_type(event_type)})")
+                if self._state_for(project_root, create=False) is not None:
+                    self._debug(f"not recorded: unknown event type ({_safe_type(event_type)})")
+                return None
+            state = self._state_for(project_root, create=True)
+            if state is None:
                 return None
             values = _Values(state)
             role_v = values.free(role, state.catalog.known_roles)
@@ -169,7 +203,8 @@ class Tracker:
             event["context"] = self._context
             event_id = self._write(state, event)
             if event_id and etype in _SELECTIONS and role_v and role_v != state.selected_role:
-                roles.write_selected_role(Path(state.events_path).parent, role_v)
+                if state.folder is not None:
+                    roles.write_selected_role(state.folder, role_v)
                 state.selected_role = role_v
             return event_id
         except Exception as exc:  # the host must never see our failures
@@ -236,38 +271,53 @@ class Tracker:
 
     def invalidate(self) -> None:
         """Forget cached consent and project state (after `enable`/`disable`/`clear`)."""
+        self.close()
         self._roots.clear()
+        self._explicit.clear()
+
+    def close(self) -> None:
+        """Close kept-open descriptors; the next `track()` reopens what it needs."""
+        for state in self._projects.values():
+            state.close()
         self._projects.clear()
 
     # --------------------------------------------------------------- internal
+
+    def _root_of(self, project_root: Path | str | None, now: float) -> Path | None:
+        if project_root is not None:
+            root = self._explicit.get(project_root)
+            if root is None:
+                if len(self._explicit) > 256:
+                    self._explicit.clear()
+                root = self._explicit[project_root] = Path(os.path.abspath(project_root))
+            return root
+        cwd = os.getcwd()
+        hit = self._roots.get(cwd)
+        if hit is None or hit[0] < now:
+            hit = (now + REVALIDATE_SECONDS, find_project_root(cwd, self.names))
+            self._roots[cwd] = hit
+        return hit[1]
 
     def _state_for(self, project_root: Path | str | None, *, create: bool) -> _ProjectState | None:
         forced = consent.env_rule(self.names)
         if forced is not None and not forced.enabled:
             return None
         now = time.monotonic()
-        if project_root is None:
-            cwd = os.getcwd()
-            hit = self._roots.get(cwd)
-            if hit is None or hit[0] < now:
-                hit = (now + REVALIDATE_SECONDS, find_project_root(cwd, self.names))
-                self._roots[cwd] = hit
-            root = hit[1]
-        else:
-            root = Path(os.path.abspath(project_root))
+        root = self._root_of(project_root, now)
         if root is None:
             return None
         state = self._projects.get(root)
         if state is None or state.deadline < now:
-            state = self._refresh(root, now)
+            state = self._refresh(root, now, state)
         allowed = forced.enabled if forced is not None else state.allowed
         if not allowed:
             return None
-        if create and state.salt is None:
+        if create and state.appender is None:
             self._open_project(state)
         return state
 
-    def _refresh(self, root: Path, now: float) -> _ProjectState:
+    def _refresh(self, root: Path, now: float, old: _ProjectState | None) -> _ProjectState:
+        """Decide consent again; keep what an open project already has (salt, descriptor)."""
         catalog_box: list[roles.Catalog] = []
 
         def team_allows() -> bool:
@@ -277,36 +327,80 @@ class Tracker:
         decision = consent.decide(
             root, names=self.names, team_allows=team_allows, environ={}, lazy_policy=True
         )
-        state = _ProjectState(
-            root=root, deadline=now + REVALIDATE_SECONDS, allowed=decision.enabled
-        )
+        state = _ProjectState(root, now + REVALIDATE_SECONDS, decision.enabled)
         if catalog_box:
             state.catalog = catalog_box[0]
+        state.debug = bool(os.environ.get(self._env_debug))
+        if old is not None:
+            appender, old.appender = old.appender, None
+            if decision.enabled and appender is not None and old.folder is not None:
+                state.folder, state.salt, state.hasher = old.folder, old.salt, old.hasher
+                state.project_id, state.hashes = old.project_id, old.hashes
+                state.catalog = roles.load_catalog(root, self.names, write_cache=True)
+                state.selected_role = roles.read_selected_role(old.folder)
+                state.policy, state.rotate_at = rotation.Policy.from_env(self.names), old.rotate_at
+                if appender.stale() or not old.folder.is_dir():
+                    appender.close()  # rotated, cleared or replaced: reopen on next write
+                    appender = None
+                    if not os.path.exists(old.folder / privacy.SALT_FILE):
+                        state.folder = None  # cleared: a new salt is made on next write
+                state.appender = appender
+            elif appender is not None:
+                appender.close()
         self._projects[root] = state
         return state
 
     def _open_project(self, state: _ProjectState) -> None:
-        """First write for this project in this second: folder, salt, catalog cache."""
-        folder = store.ensure_project_dir(state.root, self.names)
-        state.salt = privacy.load_or_create_salt(folder)
-        state.catalog = roles.load_catalog(state.root, self.names, write_cache=True)
-        state.project_id = privacy.hash_value("project:" + os.path.realpath(state.root), state.salt)
-        state.events_path = str(folder / store.EVENTS_FILE)
-        state.selected_role = roles.read_selected_role(folder)
+        """First write for this project (or after a rotation or `clear`)."""
+        if state.folder is None or state.salt is None:
+            folder = store.ensure_project_dir(state.root, self.names)
+            state.salt = privacy.load_or_create_salt(folder)
+            state.hasher = privacy.KeyedHasher(state.salt)
+            state.hashes = {}
+            state.catalog = roles.load_catalog(state.root, self.names, write_cache=True)
+            state.project_id = state.hasher.render("project:" + os.path.realpath(state.root))
+            state.selected_role = roles.read_selected_role(folder)
+            state.policy = rotation.Policy.from_env(self.names)
+            state.folder = folder
+        state.appender = store.Appender(state.folder / store.EVENTS_FILE)
+        state.rotate_at = 0
 
     def _write(self, state: _ProjectState, event: dict[str, Any]) -> str | None:
         line = dumps_line(event)
         if len(line) > events.MAX_LINE_BYTES:  # pragma: no cover - every value is bounded above
             self._debug(f"not recorded ({event['event_type']}): line of {len(line)} bytes")
             return None
+        appender = state.appender
+        if appender is None:  # pragma: no cover - _state_for(create=True) opened it
+            raise RuntimeError("project not opened")
         try:
-            store.append_line(state.events_path, line)
+            size = appender.append(line)
         except OSError:
-            state.deadline = 0.0  # look again next call: the folder may have changed
+            state.close()  # reopen (and look at the folder again) on the next call
+            state.deadline = 0.0
             raise
-        if os.environ.get(self._env_debug):
+        if size >= state.rotate_at:
+            self._maybe_rotate(state, size, len(line))
+        if state.debug:
             sys.stderr.write(f"{self.names.tool}-telemetry: recorded {line.decode('ascii')}")
         return str(event["event_id"])
+
+    def _maybe_rotate(self, state: _ProjectState, size: int, line_bytes: int) -> None:
+        policy = state.policy
+        if state.rotate_at == 0:  # first write: estimate when the file holds max_events lines
+            state.rotate_at = min(
+                policy.max_bytes, max(size, policy.max_events * line_bytes * 9 // 10)
+            )
+            if size < state.rotate_at:
+                return
+        if state.folder is None:  # pragma: no cover - set when opened
+            return
+        next_check = rotation.rotate_if_due(state.folder, policy)
+        if next_check is None:  # rotated (by us or a neighbour): write to the new file
+            state.close()
+            state.deadline = 0.0
+        else:
+            state.rotate_at = min(policy.max_bytes, next_check)
 
     def _debug(self, message: str) -> None:
         try:
@@ -321,19 +415,19 @@ class Tracker:
 class _Values:
     """Turns host arguments into stored values: catalog values as they are, the rest hashed."""
 
-    __slots__ = ("catalog", "hashes", "salt")
+    __slots__ = ("catalog", "hasher", "hashes")
 
     def __init__(self, state: _ProjectState) -> None:
-        if state.salt is None:  # pragma: no cover - _state_for(create=True) sets it
+        if state.hasher is None:  # pragma: no cover - _state_for(create=True) sets it
             raise RuntimeError("project not opened")
-        self.salt = state.salt
+        self.hasher = state.hasher
         self.catalog = state.catalog
         self.hashes = state.hashes
 
     def hashed(self, text: str) -> str:
         cached = self.hashes.get(text)
         if cached is None:
-            cached = privacy.hash_value(text, self.salt)
+            cached = self.hasher.render(text)
             if len(text) <= 256 and len(self.hashes) < 4096:
                 self.hashes[text] = cached
         return cached
@@ -372,7 +466,7 @@ class _Values:
             }
         session = _text(fields["session_id"])
         if session:
-            event["session_id"] = privacy.hash_value(session, self.salt)
+            event["session_id"] = self.hashed(session)
         invocation = _text(fields["invocation_id"])
         if invocation:
             ours = invocation.startswith(_INVOCATION_PREFIX) and len(invocation) == 30

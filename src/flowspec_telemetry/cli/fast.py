@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import Final
 
 from ..events import RoleEvent
 from .exit_codes import ExitCode
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no typing at run time: this is the cold-start path
+    from collections.abc import Sequence
+    from typing import Final
 
 PROG: Final = "flowspec-telemetry"
 _TRACK_OPTIONS: Final = {

@@ -1,0 +1,217 @@
+"""The storage lifecycle: rotation, compression, retention and the disk cap.
+
+Rotation is crash-safe and never loses an event, even while other processes
+append through descriptors they opened before the rotation:
+
+1. Under an advisory lock (`telemetry.lock`, non-blocking: if another process
+   is rotating, we let it), the live file is renamed to
+   `telemetry-pending-<UTC date>-<n>.jsonl`. A rename is atomic: a crash
+   leaves either the live file or the pending one, both readable.
+2. Writers that still hold a descriptor on it keep appending there until they
+   notice (they check at least once a second, `tracker.REVALIDATE_SECONDS`),
+   then open the new live file. Readers read pending files like archives.
+3. A pending file idle for `GRACE_SECONDS` is compressed to
+   `telemetry-<date>-<n>.jsonl.gz`: written to a temporary name, synced,
+   renamed, and only then is the pending file removed. Readers prefer the
+   archive when both exist, so a crash between the last two steps leaves no
+   duplicates, and a crash before them leaves the pending file to retry.
+4. Archives older than the retention period are deleted, then the oldest
+   archives go until the total is under the disk cap.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import time
+from pathlib import Path
+
+from .names import FLOWSPEC, ToolNames
+from .store import ARCHIVE_RE, EVENTS_FILE, PENDING_RE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
+
+LOCK_FILE: Final = "telemetry.lock"
+GRACE_SECONDS: Final = 5.0
+MIN_LINE_BYTES: Final = 150  # no event line is shorter: bounds how soon to count again
+_TMP_RE: Final = r"^\.telemetry-.*\.tmp$"
+
+
+class Policy:
+    """Limits of the store; `from_env` lets a person (or a test) change them."""
+
+    __slots__ = ("max_bytes", "max_events", "max_total_bytes", "retention_days")
+
+    def __init__(
+        self,
+        max_events: int = 10_000,
+        max_bytes: int = 8 << 20,
+        retention_days: int = 90,
+        max_total_bytes: int = 50 << 20,
+    ) -> None:
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.retention_days = retention_days
+        self.max_total_bytes = max_total_bytes
+
+    @classmethod
+    def from_env(cls, names: ToolNames = FLOWSPEC) -> Policy:
+        """Defaults, overridden by `FLOWSPEC_TELEMETRY_MAX_EVENTS`, `..._MAX_FILE_MB`,
+        `..._RETENTION_DAYS` and `..._MAX_TOTAL_MB` (whole numbers > 0)."""
+        policy = cls()
+        for suffix, attr, scale in (
+            ("TELEMETRY_MAX_EVENTS", "max_events", 1),
+            ("TELEMETRY_MAX_FILE_MB", "max_bytes", 1 << 20),
+            ("TELEMETRY_RETENTION_DAYS", "retention_days", 1),
+            ("TELEMETRY_MAX_TOTAL_MB", "max_total_bytes", 1 << 20),
+        ):
+            raw = os.environ.get(names.env(suffix), "").strip()
+            if raw.isdigit() and int(raw) > 0:
+                setattr(policy, attr, int(raw) * scale)
+        return policy
+
+
+def count_lines(path: Path | str) -> int:
+    """Newlines in a file, read in blocks (memory stays flat)."""
+    n = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            n += block.count(b"\n")
+    return n
+
+
+def _utc_day(epoch: float | None = None) -> str:
+    return time.strftime("%Y%m%d", time.gmtime(time.time() if epoch is None else epoch))
+
+
+def _next_sequence(folder: Path, day: str) -> int:
+    highest = 0
+    for name in os.listdir(folder):
+        m = ARCHIVE_RE.match(name) or PENDING_RE.match(name)
+        if m and m.group(1) == day:
+            highest = max(highest, int(m.group(2)))
+    return highest + 1
+
+
+class _Lock:
+    """A non-blocking exclusive `flock`; `acquired` is False when someone else holds it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.fd = os.open(
+            folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.acquired = True
+        except BlockingIOError:
+            self.acquired = False
+
+    def __enter__(self) -> _Lock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # closing releases the lock
+
+
+def rotate_if_due(folder: Path, policy: Policy) -> int | None:
+    """Rotate the live file if it holds `max_events` lines or `max_bytes` bytes.
+
+    Returns None when it rotated (or another process is rotating), else the
+    file size at which it is worth counting again.
+    """
+    live = folder / EVENTS_FILE
+    with _Lock(folder) as lock:
+        if not lock.acquired:
+            return None
+        try:
+            size = os.stat(live, follow_symlinks=False).st_size
+        except FileNotFoundError:
+            return None
+        if size < policy.max_bytes:
+            lines = count_lines(live)
+            if lines < policy.max_events:
+                return size + (policy.max_events - lines) * MIN_LINE_BYTES
+        day = _utc_day()
+        pending = folder / f"telemetry-pending-{day}-{_next_sequence(folder, day)}.jsonl"
+        os.rename(live, pending)
+        compact(folder, policy)
+    return None
+
+
+def compact(
+    folder: Path, policy: Policy, *, grace: float = GRACE_SECONDS, now: float | None = None
+) -> None:
+    """Compress idle pending files, drop leftovers, apply retention and the disk cap."""
+    import gzip  # only here: rotation is rare
+
+    now = time.time() if now is None else now
+    for entry in list(os.scandir(folder)):
+        if (
+            re.match(_TMP_RE, entry.name)
+            and entry.stat(follow_symlinks=False).st_mtime < now - grace
+        ):
+            _unlink(entry.path)  # a compression that died half-way
+        m = PENDING_RE.match(entry.name)
+        if not m or not entry.is_file(follow_symlinks=False):
+            continue
+        if entry.stat(follow_symlinks=False).st_mtime > now - grace:
+            continue  # a writer may still hold a descriptor on it
+        archive = folder / f"telemetry-{m.group(1)}-{m.group(2)}.jsonl.gz"
+        if not archive.exists():
+            tmp = folder / f".telemetry-{m.group(1)}-{m.group(2)}.{os.getpid()}.tmp"
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+            )
+            with (
+                os.fdopen(fd, "wb") as raw,
+                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+                open(entry.path, "rb") as src,
+            ):
+                while block := src.read(1 << 20):
+                    gz.write(block)
+            with open(tmp, "rb") as synced:
+                os.fsync(synced.fileno())
+            os.rename(tmp, archive)
+        _unlink(entry.path)
+    enforce_limits(folder, policy, now=now)
+
+
+def enforce_limits(folder: Path, policy: Policy, *, now: float | None = None) -> list[str]:
+    """Delete archives past retention, then the oldest until under the disk cap.
+
+    Returns the names deleted. The live file and pending files are never
+    deleted here: only compressed archives are.
+    """
+    now = time.time() if now is None else now
+    cutoff = _utc_day(now - policy.retention_days * 86_400)
+    archives: list[tuple[str, int, str, int]] = []
+    total = 0
+    for entry in os.scandir(folder):
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        size = entry.stat(follow_symlinks=False).st_size
+        if entry.name == EVENTS_FILE or PENDING_RE.match(entry.name):
+            total += size
+            continue
+        m = ARCHIVE_RE.match(entry.name)
+        if m:
+            archives.append((m.group(1), int(m.group(2)), entry.path, size))
+            total += size
+    archives.sort()
+    deleted = []
+    for day, _, path, size in archives:
+        if day < cutoff or total > policy.max_total_bytes:
+            _unlink(path)
+            total -= size
+            deleted.append(os.path.basename(path))
+    return deleted
+
+
+def _unlink(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
