@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import consent, roles, store
+from . import consent, permissions, roles, store
 from .consent import NOTICE_VERSION, ConsentFileError
 from .control import current_decision
 from .names import FLOWSPEC, ToolNames
@@ -92,6 +92,28 @@ def _shared(root: Path, names: ToolNames) -> dict[str, Any]:
     return summary(root, names)
 
 
+def _store_report(
+    root: Path | None, names: ToolNames
+) -> tuple[dict[str, Any] | None, list[str], list[str]]:
+    """(storage, problems, permission notes): what is stored and what stops it being recorded.
+
+    Loose modes are tightened on the way (see `permissions`); a store that
+    cannot be read is a problem to report, never a traceback.
+    """
+    if root is None:
+        return None, [], []
+    tightened = permissions.tighten(root, names)
+    found = permissions.problems(root, names)
+    if permissions.read_refusal(root, names) is not None:
+        return None, found, tightened
+    try:
+        stored = storage(root, names)
+    except OSError as exc:
+        found.append(f"cannot read the stored events: {exc.strerror or exc}")
+        stored = None
+    return stored, found, tightened
+
+
 def gather(
     root: Path | None, names: ToolNames = FLOWSPEC, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -109,6 +131,7 @@ def gather(
         if warning:
             warnings.append(warning)
     catalog = roles.load_catalog(root, names)
+    stored, store_problems, tightened = _store_report(root, names)
     variables = ("DO_NOT_TRACK", names.env("TELEMETRY_DISABLED"), names.env("TELEMETRY_ENABLED"))
     return {
         "enabled": decision.enabled,
@@ -120,7 +143,9 @@ def gather(
         "notice_version": NOTICE_VERSION,
         "catalog_source": catalog.source if root is not None else None,
         "team_policy": catalog.team_telemetry if root is not None else None,
-        "storage": storage(root, names) if root is not None else None,
+        "storage": stored,
+        "problems": store_problems,
+        "tightened": tightened,
         "shared": _shared(root, names) if root is not None else None,
         "warnings": warnings,
     }

@@ -36,6 +36,8 @@ def status_cmd(
         _print_status(info)
     if info["warnings"]:
         fail(info["warnings"][0])
+    if info["problems"]:
+        fail(info["problems"][0], ExitCode.FAILURE)
 
 
 def _print_status(info: dict[str, Any]) -> None:
@@ -64,10 +66,15 @@ def _print_status(info: dict[str, Any]) -> None:
     if info["team_policy"] is False:
         line("Team policy: telemetry.enabled is false (a veto for everyone).")
     store = info["storage"]
-    line(f"Events file: {safe(store['events_file'], 300)} (+{store['archives']} archives)")
-    line(f"Stored: {store['events']} events, {human_bytes(store['bytes'])}")
-    if store["oldest"]:
-        line(f"Oldest: {safe(store['oldest'])}   Newest: {safe(store['newest'])}")
+    if store is not None:
+        line(f"Events file: {safe(store['events_file'], 300)} (+{store['archives']} archives)")
+        line(f"Stored: {store['events']} events, {human_bytes(store['bytes'])}")
+        if store["oldest"]:
+            line(f"Oldest: {safe(store['oldest'])}   Newest: {safe(store['newest'])}")
+    for note in info["tightened"]:
+        line(f"Permissions: {safe(note, 500)}")
+    for problem in info["problems"]:
+        line(f"Problem: {safe(problem, 500)}", "bold red")
     shared = info.get("shared") or {"count": 0, "last": None}
     last = shared["last"]
     line(

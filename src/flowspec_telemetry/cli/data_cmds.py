@@ -165,7 +165,7 @@ def clear_cmd(
     ] = False,
 ) -> None:
     """Delete every event, archive and the salt of this project."""
-    root = project_or_fail("nothing to clear")
+    root = project_or_fail("nothing to clear", reading=False)
     if not force:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             fail("clear deletes every event; pass --force to do it without a terminal")

@@ -75,8 +75,13 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     raise CliError(safe(message, limit=1000), code)
 
 
-def project_or_fail(what: str) -> Path:
-    """The project of the current folder, or exit 1 with a clear message."""
+def project_or_fail(what: str, *, reading: bool = True) -> Path:
+    """The project of the current folder, or exit 1 with a clear message.
+
+    With `reading` (every command that reads the events), the store's modes
+    are tightened first, and a store behind a symbolic link or that is not a
+    file is refused in one line rather than read through (see `permissions`).
+    """
     root = find_project_root(os.getcwd(), FLOWSPEC)
     if root is None:
         fail(
@@ -84,6 +89,13 @@ def project_or_fail(what: str) -> Path:
             f"{FLOWSPEC.workflow_file} in this folder or above), so there is {what}",
             ExitCode.FAILURE,
         )
+    if reading:
+        from .. import permissions
+
+        permissions.tighten(root, FLOWSPEC)
+        refusal = permissions.read_refusal(root, FLOWSPEC)
+        if refusal is not None:
+            fail(refusal, ExitCode.FAILURE)
     return root
 
 
