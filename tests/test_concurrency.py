@@ -88,5 +88,8 @@ def test_eight_processes_across_rotations_lose_and_duplicate_nothing(consented: 
         assert len(invocations) == WRITERS * PER_WRITER  # each event of each writer, once
         rotation.compact(folder, rotation.Policy(), grace=0)
     assert all(p.name.endswith(".gz") for p in store.archive_paths(folder))
+    # Every line is a whole event. A blank line may appear: the torn-line check
+    # (`store.Appender.append`) can see another process's append half-copied and
+    # start its own line with a newline; readers skip blanks, which are not events.
     for raw in (folder / "telemetry.jsonl").read_bytes().splitlines():
-        assert raw.startswith(b"{") and raw.endswith(b"}")
+        assert not raw or (raw.startswith(b"{") and raw.endswith(b"}"))
