@@ -241,7 +241,9 @@ class Insights:
 
     def _agent(self, event: dict[str, Any], role: str) -> None:
         agent = event.get("agent")
-        is_security = event.get("agent_role") == SECURITY_ROLE or agent in self.security_agents
+        is_security = event.get("agent_role") == SECURITY_ROLE or (
+            isinstance(agent, str) and agent in self.security_agents  # a list is unhashable
+        )
         self.agent_calls[role] += 1
         if is_security:
             self.security_calls[role] += 1
