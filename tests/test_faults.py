@@ -93,11 +93,6 @@ def test_disk_full_before_the_first_event_creates_nothing_half_made(tracker: Tra
         assert [e["role"] for e in _readers_agree(root)] == ["dev"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="privacy.load_or_create_salt leaves its temporary salt file behind when the "
-    "write fails (ENOSPC): one stray .telemetry.salt.* per failed call",
-)
 def test_disk_full_leaves_no_temporary_files(tracker: Tracker) -> None:
     with _faults.tmpfs("64k") as fs:
         root = _consented_project(fs / "project")
@@ -110,11 +105,6 @@ def test_disk_full_leaves_no_temporary_files(tracker: Tracker) -> None:
         assert stray in ([], [".gitignore"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="privacy.load_or_create_salt ignores a short os.write and links the short salt "
-    "into place: every later event is then dropped until `clear`",
-)
 def test_short_write_of_the_salt_never_leaves_a_short_salt(
     consented: Path, tracker: Tracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,11 +120,6 @@ def test_short_write_of_the_salt_never_leaves_a_short_salt(
     assert tracker.track("role.selected", role="dev", project_root=consented)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tracker.track writes the event, then roles.write_selected_role fails (ENOSPC) "
-    "and the caught error makes track() return None for an event that was recorded",
-)
 def test_return_value_says_whether_the_event_was_recorded_on_a_full_disk(
     consented: Path, tracker: Tracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:

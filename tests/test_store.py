@@ -33,7 +33,7 @@ def _event(n: int) -> bytes:
 
 
 def test_project_dir_is_private_with_a_gitignore(tmp_path: Path) -> None:
-    folder = ensure_project_dir(tmp_path)
+    folder = Path(ensure_project_dir(tmp_path))
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     ignore = (folder / ".gitignore").read_text()
     assert "telemetry*" in ignore
@@ -142,7 +142,7 @@ def test_tail_reads_only_the_end(tmp_path: Path) -> None:
 
 
 def test_archives_are_read_first_and_in_order(tmp_path: Path) -> None:
-    folder = ensure_project_dir(tmp_path)
+    folder = Path(ensure_project_dir(tmp_path))
     for name, ns in (("telemetry-20261102-2.jsonl.gz", (2, 3)), ("telemetry-20261102-10.jsonl.gz", (4,)),
                      ("telemetry-20261101-1.jsonl.gz", (0, 1))):  # fmt: skip
         (folder / name).write_bytes(gzip.compress(b"".join(_event(n) for n in ns)))
@@ -152,7 +152,7 @@ def test_archives_are_read_first_and_in_order(tmp_path: Path) -> None:
 
 
 def test_damaged_archive_keeps_what_was_readable(tmp_path: Path) -> None:
-    folder = ensure_project_dir(tmp_path)
+    folder = Path(ensure_project_dir(tmp_path))
     blob = gzip.compress(b"".join(_event(n) for n in range(100)))
     (folder / "telemetry-20261101-1.jsonl.gz").write_bytes(blob[: len(blob) // 2])
     append_line(folder / store.EVENTS_FILE, _event(999))

@@ -306,9 +306,12 @@ def utc_timestamp(now_ns: int | None = None) -> str:
 # ------------------------------------------------------------ (de)serialisation
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode  # built once
+
+
 def dumps_line(event: dict[str, Any]) -> bytes:
     """Compact, ASCII-only JSON plus `\\n`: one event, one line, never invalid UTF-8."""
-    return (json.dumps(event, separators=(",", ":"), ensure_ascii=True) + "\n").encode("ascii")
+    return (_ENCODE(event) + "\n").encode("ascii")
 
 
 def parse_line(raw: bytes | str) -> dict[str, Any] | None:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import TypeAlias
+
+    StrPath: TypeAlias = str | os.PathLike[str]
+    """A path as text or a path object: the tracking path works on text (no pathlib import)."""
 
 DEFAULT_TOOL = "flowspec"
 
@@ -51,15 +58,22 @@ class ToolNames:
         """Full name of one of the tool's environment variables."""
         return self.env_prefix + suffix
 
-    def user_config_dir(self) -> Path:
+    def config_dir(self) -> str:
         """Where the person's global answer lives (XDG on POSIX, APPDATA on Windows)."""
+        home = os.path.expanduser("~")
         if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
-            return Path(base) / self.tool
+            base = os.environ.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
+            return os.path.join(base, self.tool)
         base = os.environ.get("XDG_CONFIG_HOME") or ""
         if not base or not os.path.isabs(base):
-            base = str(Path.home() / ".config")
-        return Path(base) / self.tool
+            base = os.path.join(home, ".config")
+        return os.path.join(base, self.tool)
+
+    def user_config_dir(self) -> Path:
+        """`config_dir()` as a `Path`."""
+        from pathlib import Path
+
+        return Path(self.config_dir())
 
 
 FLOWSPEC = ToolNames()

@@ -19,12 +19,13 @@ from __future__ import annotations
 import errno
 import os
 import re
-from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hashlib import sha256 as _sha256
     from typing import Final
+
+    from .names import StrPath
 else:  # CPython's own SHA-256: no OpenSSL load at start-up (hashlib costs ~3 ms)
     try:
         from _sha256 import sha256 as _sha256  # Python 3.11
@@ -45,9 +46,9 @@ class SaltError(OSError):
     """The salt file exists but cannot be trusted (wrong size, a link, unreadable)."""
 
 
-def read_salt(project_dir: Path) -> bytes | None:
+def read_salt(project_dir: StrPath) -> bytes | None:
     """The project's salt, or None when there is none yet. Never follows a symlink."""
-    path = project_dir / SALT_FILE
+    path = os.path.join(project_dir, SALT_FILE)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -69,7 +70,7 @@ def read_salt(project_dir: Path) -> bytes | None:
     return data
 
 
-def load_or_create_salt(project_dir: Path) -> bytes:
+def load_or_create_salt(project_dir: StrPath) -> bytes:
     """Read the salt, creating it (32 bytes from `os.urandom`, mode 0600) if missing.
 
     Creation writes a private temporary file and hard-links it into place, so a
@@ -80,15 +81,21 @@ def load_or_create_salt(project_dir: Path) -> bytes:
     if salt is not None:
         return salt
     fresh = os.urandom(SALT_BYTES)  # what `secrets.token_bytes` returns, without importing it
-    tmp = project_dir / f".{SALT_FILE}.{os.getpid()}.{os.urandom(4).hex()}"
+    tmp = os.path.join(project_dir, f".{SALT_FILE}.{os.getpid()}.{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        os.write(fd, fresh)
+        written = os.write(fd, fresh)
         os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        os.unlink(tmp)
+        raise
+    os.close(fd)
+    if written != SALT_BYTES:  # a full disk: never put a short salt in place
+        os.unlink(tmp)
+        raise SaltError(errno.ENOSPC, f"could not write the salt ({written} of {SALT_BYTES} bytes)")
     try:
-        os.link(tmp, project_dir / SALT_FILE)
+        os.link(tmp, os.path.join(project_dir, SALT_FILE))
     except FileExistsError:
         pass
     finally:

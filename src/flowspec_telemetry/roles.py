@@ -21,13 +21,14 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from .names import FLOWSPEC, ToolNames
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # the tracking path never imports typing
+if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
     from typing import Any, Final
+
+    from .names import StrPath
 
 CACHE_FILE: Final = "telemetry-catalog.json"
 _CACHE_FORMAT: Final = 1
@@ -350,10 +351,10 @@ def _fallback(why: str, *, team_telemetry: bool | None = None) -> Catalog:
 
 
 # path -> (file key, catalog, whether the JSON cache on disk matches it)
-_memory: dict[Path, tuple[tuple[int, int, int], Catalog, bool]] = {}
+_memory: dict[str, tuple[tuple[int, int, int], Catalog, bool]] = {}
 
 
-def _cache_key(path: Path) -> tuple[int, int, int] | None:
+def _cache_key(path: str) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -362,7 +363,7 @@ def _cache_key(path: Path) -> tuple[int, int, int] | None:
 
 
 def load_catalog(
-    root: Path | None, names: ToolNames = FLOWSPEC, *, write_cache: bool = False
+    root: StrPath | None, names: ToolNames = FLOWSPEC, *, write_cache: bool = False
 ) -> Catalog:
     """The catalog of the project at `root` (the default one when there is no file).
 
@@ -372,11 +373,11 @@ def load_catalog(
     """
     if root is None:
         return DEFAULT_CATALOG
-    path = root / names.workflow_file
+    path = os.path.join(root, names.workflow_file)
     key = _cache_key(path)
     if key is None:
         return DEFAULT_CATALOG
-    cache_path = root / names.project_dir / CACHE_FILE
+    cache_path = os.path.join(root, names.project_dir, CACHE_FILE)
     hit = _memory.get(path)
     if hit is not None and hit[0] == key:
         if write_cache and not hit[2]:
@@ -402,7 +403,7 @@ def load_catalog(
     return catalog
 
 
-def _read_cache(cache_path: Path, key: tuple[int, int, int]) -> Catalog | None:
+def _read_cache(cache_path: str, key: tuple[int, int, int]) -> Catalog | None:
     try:
         with open(cache_path, "rb") as fh:
             data = json.loads(fh.read())
@@ -413,11 +414,12 @@ def _read_cache(cache_path: Path, key: tuple[int, int, int]) -> Catalog | None:
         return None
 
 
-def _write_cache(cache_path: Path, key: tuple[int, int, int], catalog: Catalog) -> bool:
+def _write_cache(cache_path: str, key: tuple[int, int, int], catalog: Catalog) -> bool:
     """Store the parsed catalog atomically; False when it could not be stored."""
-    if not cache_path.parent.is_dir():
+    folder, name = os.path.split(cache_path)
+    if not os.path.isdir(folder):
         return False
-    tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}")
     try:
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
@@ -446,10 +448,10 @@ def _write_cache(cache_path: Path, key: tuple[int, int, int], catalog: Catalog) 
 SELECTION_FILE: Final = "telemetry-role.json"
 
 
-def read_selected_role(project_dir: Path) -> str | None:
+def read_selected_role(project_dir: StrPath) -> str | None:
     """The role of the last `role.selected`/`role.changed`, as stored (catalog id or hash)."""
     try:
-        with open(project_dir / SELECTION_FILE, "rb") as fh:
+        with open(os.path.join(project_dir, SELECTION_FILE), "rb") as fh:
             data = json.loads(fh.read(4096))
     except (OSError, ValueError):
         return None
@@ -457,12 +459,22 @@ def read_selected_role(project_dir: Path) -> str | None:
     return role if isinstance(role, str) and len(role) <= 64 else None
 
 
-def write_selected_role(project_dir: Path, role: str) -> None:
+def write_selected_role(project_dir: StrPath, role: str) -> None:
     """Remember the person's current role for events that do not name one."""
-    tmp = project_dir / f".{SELECTION_FILE}.{os.getpid()}.{os.urandom(4).hex()}"
+    tmp = os.path.join(project_dir, f".{SELECTION_FILE}.{os.getpid()}.{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        os.write(fd, json.dumps({"role": role}).encode())
-    finally:
+        data = json.dumps({"role": role}).encode()
+        if os.write(fd, data) != len(data):
+            raise OSError(28, "short write")  # ENOSPC
         os.close(fd)
-    os.replace(tmp, project_dir / SELECTION_FILE)
+        fd = -1
+        os.replace(tmp, os.path.join(project_dir, SELECTION_FILE))
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -25,7 +25,6 @@ import fcntl
 import os
 import re
 import time
-from pathlib import Path
 
 from .names import FLOWSPEC, ToolNames
 from .store import ARCHIVE_RE, EVENTS_FILE, PENDING_RE
@@ -33,6 +32,8 @@ from .store import ARCHIVE_RE, EVENTS_FILE, PENDING_RE
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
+
+    from .names import StrPath
 
 LOCK_FILE: Final = "telemetry.lock"
 GRACE_SECONDS: Final = 5.0
@@ -74,7 +75,7 @@ class Policy:
         return policy
 
 
-def count_lines(path: Path | str) -> int:
+def count_lines(path: StrPath) -> int:
     """Newlines in a file, read in blocks (memory stays flat)."""
     n = 0
     with open(path, "rb") as fh:
@@ -87,7 +88,7 @@ def _utc_day(epoch: float | None = None) -> str:
     return time.strftime("%Y%m%d", time.gmtime(time.time() if epoch is None else epoch))
 
 
-def _next_sequence(folder: Path, day: str) -> int:
+def _next_sequence(folder: StrPath, day: str) -> int:
     highest = 0
     for name in os.listdir(folder):
         m = ARCHIVE_RE.match(name) or PENDING_RE.match(name)
@@ -99,9 +100,11 @@ def _next_sequence(folder: Path, day: str) -> int:
 class _Lock:
     """A non-blocking exclusive `flock`; `acquired` is False when someone else holds it."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: StrPath) -> None:
         self.fd = os.open(
-            folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+            os.path.join(folder, LOCK_FILE),
+            os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
         )
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -116,13 +119,13 @@ class _Lock:
         os.close(self.fd)  # closing releases the lock
 
 
-def rotate_if_due(folder: Path, policy: Policy) -> int | None:
+def rotate_if_due(folder: StrPath, policy: Policy) -> int | None:
     """Rotate the live file if it holds `max_events` lines or `max_bytes` bytes.
 
     Returns None when it rotated (or another process is rotating), else the
     file size at which it is worth counting again.
     """
-    live = folder / EVENTS_FILE
+    live = os.path.join(folder, EVENTS_FILE)
     with _Lock(folder) as lock:
         if not lock.acquired:
             return None
@@ -135,14 +138,16 @@ def rotate_if_due(folder: Path, policy: Policy) -> int | None:
             if lines < policy.max_events:
                 return size + (policy.max_events - lines) * MIN_LINE_BYTES
         day = _utc_day()
-        pending = folder / f"telemetry-pending-{day}-{_next_sequence(folder, day)}.jsonl"
+        pending = os.path.join(
+            folder, f"telemetry-pending-{day}-{_next_sequence(folder, day)}.jsonl"
+        )
         os.rename(live, pending)
         compact(folder, policy)
     return None
 
 
 def compact(
-    folder: Path, policy: Policy, *, grace: float = GRACE_SECONDS, now: float | None = None
+    folder: StrPath, policy: Policy, *, grace: float = GRACE_SECONDS, now: float | None = None
 ) -> None:
     """Compress idle pending files, drop leftovers, apply retention and the disk cap."""
     import gzip  # only here: rotation is rare
@@ -159,9 +164,9 @@ def compact(
             continue
         if entry.stat(follow_symlinks=False).st_mtime > now - grace:
             continue  # a writer may still hold a descriptor on it
-        archive = folder / f"telemetry-{m.group(1)}-{m.group(2)}.jsonl.gz"
-        if not archive.exists():
-            tmp = folder / f".telemetry-{m.group(1)}-{m.group(2)}.{os.getpid()}.tmp"
+        archive = os.path.join(folder, f"telemetry-{m.group(1)}-{m.group(2)}.jsonl.gz")
+        if not os.path.exists(archive):
+            tmp = os.path.join(folder, f".telemetry-{m.group(1)}-{m.group(2)}.{os.getpid()}.tmp")
             fd = os.open(
                 tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
             )
@@ -179,7 +184,7 @@ def compact(
     enforce_limits(folder, policy, now=now)
 
 
-def enforce_limits(folder: Path, policy: Policy, *, now: float | None = None) -> list[str]:
+def enforce_limits(folder: StrPath, policy: Policy, *, now: float | None = None) -> list[str]:
     """Delete archives past retention, then the oldest until under the disk cap.
 
     Returns the names deleted. The live file and pending files are never
@@ -210,7 +215,7 @@ def enforce_limits(folder: Path, policy: Policy, *, now: float | None = None) ->
     return deleted
 
 
-def _unlink(path: str | Path) -> None:
+def _unlink(path: StrPath) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:

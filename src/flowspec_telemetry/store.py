@@ -20,14 +20,16 @@ import re
 import stat
 from collections import deque
 from collections.abc import Iterator
-from pathlib import Path
 
 from .events import parse_line
 from .names import FLOWSPEC, ToolNames
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # the tracking path never imports typing
+if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
+    from pathlib import Path
     from typing import Any, Final, Protocol
+
+    from .names import StrPath
 
     class _Readable(Protocol):
         def read(self, size: int = ..., /) -> bytes: ...
@@ -74,13 +76,18 @@ class ReadStats:
         return f"ReadStats(events={self.events}, skipped={self.skipped}, files={self.files})"
 
 
-def events_path(root: Path, names: ToolNames = FLOWSPEC) -> Path:
-    return root / names.project_dir / EVENTS_FILE
+def events_path(root: StrPath, names: ToolNames = FLOWSPEC) -> Path:
+    from pathlib import Path
+
+    return Path(root, names.project_dir, EVENTS_FILE)
 
 
-def ensure_project_dir(root: Path, names: ToolNames = FLOWSPEC) -> Path:
-    """Create `.flowspec/` (0700) with its `.gitignore`, refusing a symlinked folder."""
-    folder = root / names.project_dir
+def ensure_project_dir(root: StrPath, names: ToolNames = FLOWSPEC) -> str:
+    """Create `.flowspec/` (0700) with its `.gitignore`, refusing a symlinked folder.
+
+    Returns the folder as text (the tracking path never imports pathlib).
+    """
+    folder = os.path.join(root, names.project_dir)
     try:
         st = os.lstat(folder)
     except FileNotFoundError:
@@ -96,8 +103,8 @@ def ensure_project_dir(root: Path, names: ToolNames = FLOWSPEC) -> Path:
     return folder
 
 
-def _ensure_gitignore(folder: Path) -> None:
-    path = folder / GITIGNORE
+def _ensure_gitignore(folder: str) -> None:
+    path = os.path.join(folder, GITIGNORE)
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             current = fh.read(65536)
@@ -113,7 +120,7 @@ def _ensure_gitignore(folder: Path) -> None:
         os.close(fd)
 
 
-def append_line(path: Path | str, line: bytes) -> None:
+def append_line(path: StrPath, line: bytes) -> None:
     """Append one line with a single `write()` on a fresh descriptor; raise `OSError` on failure."""
     appender = Appender(path)
     try:
@@ -138,7 +145,7 @@ class Appender:
 
     __slots__ = ("_end", "fd", "ino", "path")
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: StrPath) -> None:
         self.path = os.fspath(path)
         fd = os.open(self.path, _APPEND_FLAGS, 0o600)
         try:
@@ -154,7 +161,7 @@ class Appender:
 
     def append(self, line: bytes) -> int:
         fd = self.fd
-        size = os.fstat(fd).st_size
+        size = os.lseek(fd, 0, os.SEEK_END)  # cheaper than fstat; O_APPEND writes at the end anyway
         if size and size != self._end and os.pread(fd, 1, size - 1) != b"\n":
             line = b"\n" + line  # the last writer died mid-line: start clean
         written = os.write(fd, line)
@@ -183,13 +190,15 @@ class Appender:
 # ---------------------------------------------------------------------- reading
 
 
-def archive_paths(folder: Path) -> list[Path]:
+def archive_paths(folder: StrPath) -> list[Path]:
     """Rotated files, oldest first (by UTC date, then sequence number).
 
     Compressed archives and rotated files still waiting to be compressed share
     one numbering; where both exist for a number (a compression finished but
     its source was not yet removed), only the archive is read.
     """
+    from pathlib import Path
+
     found: dict[tuple[str, int], tuple[int, Path]] = {}
     try:
         entries = list(os.scandir(folder))
@@ -233,10 +242,10 @@ def _lines(fh: _Readable) -> Iterator[bytes]:
         yield rest
 
 
-def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
+def iter_file(path: StrPath, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
     """Events of one file (plain or `.gz`), skipping and counting bad lines."""
     stats = stats if stats is not None else ReadStats()
-    if path.name.endswith(".gz"):
+    if os.fspath(path).endswith(".gz"):
         import gzip  # readers only: the tracking path never needs it
 
         opener: Any = gzip.open
@@ -263,16 +272,16 @@ def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, 
 
 
 def iter_events(
-    root: Path, names: ToolNames = FLOWSPEC, stats: ReadStats | None = None
+    root: StrPath, names: ToolNames = FLOWSPEC, stats: ReadStats | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every stored event, archives first, in the order written."""
-    folder = root / names.project_dir
+    folder = os.path.join(root, names.project_dir)
     for archive in archive_paths(folder):
         yield from iter_file(archive, stats)
-    yield from iter_file(folder / EVENTS_FILE, stats)
+    yield from iter_file(os.path.join(folder, EVENTS_FILE), stats)
 
 
-def tail_file(path: Path, n: int, stats: ReadStats | None = None) -> list[dict[str, Any]]:
+def tail_file(path: StrPath, n: int, stats: ReadStats | None = None) -> list[dict[str, Any]]:
     """The last `n` readable events of a plain file, reading backwards from its end.
 
     Only as many blocks as it takes are read, so `view` answers at once on any
@@ -315,11 +324,11 @@ def tail_file(path: Path, n: int, stats: ReadStats | None = None) -> list[dict[s
 
 
 def tail_events(
-    root: Path, n: int, names: ToolNames = FLOWSPEC, stats: ReadStats | None = None
+    root: StrPath, n: int, names: ToolNames = FLOWSPEC, stats: ReadStats | None = None
 ) -> list[dict[str, Any]]:
     """The last `n` events across the live file and, when it has fewer, the archives."""
-    folder = root / names.project_dir
-    events = tail_file(folder / EVENTS_FILE, n, stats)
+    folder = os.path.join(root, names.project_dir)
+    events = tail_file(os.path.join(folder, EVENTS_FILE), n, stats)
     for archive in reversed(archive_paths(folder)):
         if len(events) >= n:
             break

@@ -26,18 +26,19 @@ import os
 import re
 import sys
 import time
-from pathlib import Path
 
 from . import consent, events, privacy, roles, rotation, store
 from ._version import __version__
 from .events import EVENT_TYPE_VALUES, OUTCOMES, RoleEvent, dumps_line
 from .names import FLOWSPEC, ToolNames
-from .project import find_project_root
+from .project import find_root
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # the tracking path never imports typing
+if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
     from collections.abc import Callable
     from typing import Any, Final
+
+    from .names import StrPath
 
 REVALIDATE_SECONDS: Final = 1.0
 _INVOCATION_PREFIX: Final = "inv_"
@@ -68,11 +69,11 @@ class _ProjectState:
         "selected_role",
     )
 
-    def __init__(self, root: Path, deadline: float, allowed: bool) -> None:
+    def __init__(self, root: str, deadline: float, allowed: bool) -> None:
         self.root = root
         self.deadline = deadline
         self.allowed = allowed  # the person's answer and the team policy (env rules on top)
-        self.folder: Path | None = None
+        self.folder: str | None = None
         self.salt: bytes | None = None
         self.hasher: privacy.KeyedHasher | None = None
         self.project_id: str | None = None
@@ -126,9 +127,9 @@ class Tracker:
         self._clock = clock
         self._env_debug = names.env("TELEMETRY_DEBUG")
         self._env_role = names.env("ROLE")
-        self._roots: dict[str, tuple[float, Path | None]] = {}
-        self._explicit: dict[object, Path] = {}
-        self._projects: dict[Path, _ProjectState] = {}
+        self._roots: dict[str, tuple[float, str | None]] = {}
+        self._explicit: dict[object, str] = {}
+        self._projects: dict[str, _ProjectState] = {}
         given = _text(tool_version)
         version = privacy.scrub(given, limit=32) if given else __version__
         self._context: dict[str, Any] = {
@@ -156,7 +157,7 @@ class Tracker:
         duration_ms: object = None,
         outcome: object = None,
         source: object = None,
-        project_root: Path | str | None = None,
+        project_root: StrPath | None = None,
     ) -> str | None:
         """Record one event; return its `event_id`, or None when nothing was recorded.
 
@@ -203,9 +204,12 @@ class Tracker:
             event["context"] = self._context
             event_id = self._write(state, event)
             if event_id and etype in _SELECTIONS and role_v and role_v != state.selected_role:
-                if state.folder is not None:
-                    roles.write_selected_role(state.folder, role_v)
                 state.selected_role = role_v
+                try:
+                    if state.folder is not None:
+                        roles.write_selected_role(state.folder, role_v)
+                except OSError as exc:  # the event is recorded; only the default role is not
+                    self._debug(f"current role not remembered: {exc.strerror}")
             return event_id
         except Exception as exc:  # the host must never see our failures
             self._debug(f"not recorded ({_safe_type(event_type)}): {type(exc).__name__}: {exc}")
@@ -218,7 +222,7 @@ class Tracker:
             return (values or _Values(state)).free(from_env, state.catalog.known_roles)
         return state.selected_role or state.catalog.primary
 
-    def current_role(self, project_root: Path | str | None = None) -> str | None:
+    def current_role(self, project_root: StrPath | None = None) -> str | None:
         """The role events get when they name none (None when telemetry is off). Never raises."""
         try:
             state = self._state_for(project_root, create=True)
@@ -226,9 +230,7 @@ class Tracker:
         except Exception:
             return None
 
-    def stored(
-        self, field: str, value: object, project_root: Path | str | None = None
-    ) -> str | None:
+    def stored(self, field: str, value: object, project_root: StrPath | None = None) -> str | None:
         """How `value` would be stored in `field` ("role", "command" or "agent"), or None when off.
 
         Adapters that must remember a value between processes keep this form,
@@ -246,7 +248,7 @@ class Tracker:
         except Exception:
             return None
 
-    def keyed_hash(self, value: str, project_root: Path | str | None = None) -> str | None:
+    def keyed_hash(self, value: str, project_root: StrPath | None = None) -> str | None:
         """The project's keyed hash of `value`, or None when telemetry is off."""
         try:
             state = self._state_for(project_root, create=True)
@@ -254,7 +256,7 @@ class Tracker:
         except Exception:
             return None
 
-    def catalog(self, project_root: Path | str | None = None) -> roles.Catalog:
+    def catalog(self, project_root: StrPath | None = None) -> roles.Catalog:
         """The catalog in force for the project (the default one when off). Never raises."""
         try:
             state = self._state_for(project_root, create=True)
@@ -262,7 +264,7 @@ class Tracker:
         except Exception:
             return roles.DEFAULT_CATALOG
 
-    def enabled(self, project_root: Path | str | None = None) -> bool:
+    def enabled(self, project_root: StrPath | None = None) -> bool:
         """Whether an event tracked now would be recorded. Never raises."""
         try:
             return self._state_for(project_root, create=False) is not None
@@ -283,22 +285,22 @@ class Tracker:
 
     # --------------------------------------------------------------- internal
 
-    def _root_of(self, project_root: Path | str | None, now: float) -> Path | None:
+    def _root_of(self, project_root: StrPath | None, now: float) -> str | None:
         if project_root is not None:
             root = self._explicit.get(project_root)
             if root is None:
                 if len(self._explicit) > 256:
                     self._explicit.clear()
-                root = self._explicit[project_root] = Path(os.path.abspath(project_root))
+                root = self._explicit[project_root] = os.path.abspath(project_root)
             return root
         cwd = os.getcwd()
         hit = self._roots.get(cwd)
         if hit is None or hit[0] < now:
-            hit = (now + REVALIDATE_SECONDS, find_project_root(cwd, self.names))
+            hit = (now + REVALIDATE_SECONDS, find_root(cwd, self.names))
             self._roots[cwd] = hit
         return hit[1]
 
-    def _state_for(self, project_root: Path | str | None, *, create: bool) -> _ProjectState | None:
+    def _state_for(self, project_root: StrPath | None, *, create: bool) -> _ProjectState | None:
         forced = consent.env_rule(self.names)
         if forced is not None and not forced.enabled:
             return None
@@ -316,7 +318,7 @@ class Tracker:
             self._open_project(state)
         return state
 
-    def _refresh(self, root: Path, now: float, old: _ProjectState | None) -> _ProjectState:
+    def _refresh(self, root: str, now: float, old: _ProjectState | None) -> _ProjectState:
         """Decide consent again; keep what an open project already has (salt, descriptor)."""
         catalog_box: list[roles.Catalog] = []
 
@@ -339,10 +341,10 @@ class Tracker:
                 state.catalog = roles.load_catalog(root, self.names, write_cache=True)
                 state.selected_role = roles.read_selected_role(old.folder)
                 state.policy, state.rotate_at = rotation.Policy.from_env(self.names), old.rotate_at
-                if appender.stale() or not old.folder.is_dir():
+                if appender.stale() or not os.path.isdir(old.folder):
                     appender.close()  # rotated, cleared or replaced: reopen on next write
                     appender = None
-                    if not os.path.exists(old.folder / privacy.SALT_FILE):
+                    if not os.path.exists(os.path.join(old.folder, privacy.SALT_FILE)):
                         state.folder = None  # cleared: a new salt is made on next write
                 state.appender = appender
             elif appender is not None:
@@ -362,7 +364,7 @@ class Tracker:
             state.selected_role = roles.read_selected_role(folder)
             state.policy = rotation.Policy.from_env(self.names)
             state.folder = folder
-        state.appender = store.Appender(state.folder / store.EVENTS_FILE)
+        state.appender = store.Appender(os.path.join(state.folder, store.EVENTS_FILE))
         state.rotate_at = 0
 
     def _write(self, state: _ProjectState, event: dict[str, Any]) -> str | None:
@@ -449,37 +451,51 @@ class _Values:
             text = "@" + text.strip()
         return self.free(text, self.catalog.known_agents)
 
-    def add_optional(self, event: dict[str, Any], agent: str | None, **fields: object) -> None:
+    def add_optional(
+        self,
+        event: dict[str, Any],
+        agent: str | None,
+        *,
+        previous_role: object,
+        agent_role: object,
+        from_agent: object,
+        to_agent: object,
+        session_id: object,
+        invocation_id: object,
+        duration_ms: object,
+        outcome: object,
+        source: object,
+    ) -> None:
         """Set the keys an event type may carry; absent values leave no key."""
-        previous = self.free(fields["previous_role"], self.catalog.known_roles)
+        previous = self.free(previous_role, self.catalog.known_roles)
         if previous is not None:
             event["previous_role"] = previous
-        home = self.free(fields["agent_role"], self.catalog.known_roles)
+        home = self.free(agent_role, self.catalog.known_roles)
         if home is None and agent is not None:
             home = self.catalog.home_role(agent)
         if home is not None:
             event["agent_role"] = home
-        if fields["from_agent"] is not None or fields["to_agent"] is not None:
+        if from_agent is not None or to_agent is not None:
             event["handoff"] = {
-                "from_agent": self.agent(fields["from_agent"]),
-                "to_agent": self.agent(fields["to_agent"]),
+                "from_agent": self.agent(from_agent),
+                "to_agent": self.agent(to_agent),
             }
-        session = _text(fields["session_id"])
+        session = _text(session_id)
         if session:
             event["session_id"] = self.hashed(session)
-        invocation = _text(fields["invocation_id"])
+        invocation = _text(invocation_id)
         if invocation:
             ours = invocation.startswith(_INVOCATION_PREFIX) and len(invocation) == 30
             event["invocation_id"] = (
                 invocation if ours and invocation[4:].isalnum() else self.hashed(invocation)
             )
-        duration = _duration(fields["duration_ms"])
+        duration = _duration(duration_ms)
         if duration is not None:
             event["duration_ms"] = duration
-        if fields["outcome"] is not None:
-            event["outcome"] = self.free(fields["outcome"], OUTCOMES)
-        if fields["source"] is not None:
-            event["source"] = self.free(fields["source"], _SOURCES)
+        if outcome is not None:
+            event["outcome"] = self.free(outcome, OUTCOMES)
+        if source is not None:
+            event["source"] = self.free(source, _SOURCES)
 
 
 def _duration(value: object) -> int | None:
@@ -520,7 +536,7 @@ def track(
     duration_ms: object = None,
     outcome: object = None,
     source: object = None,
-    project_root: Path | str | None = None,
+    project_root: StrPath | None = None,
 ) -> str | None:
     """Record one event if the person has opted in. Never raises; see `Tracker.track`."""
     return _default.track(

@@ -26,21 +26,20 @@ the process exits 0.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Final
 
 from ..events import RoleEvent, new_invocation_id
-from ..project import find_project_root
+from ..project import find_root
 from ..tracker import Tracker, default_tracker
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # a hook starts cold for every payload: no typing, dataclasses or pathlib
+    from typing import Any, Final
 
 STATE_FILE: Final = "telemetry-hooks.json"
 MAX_PAYLOAD_BYTES: Final = 1 << 20
@@ -51,12 +50,17 @@ _COMMAND_TOKEN: Final = re.compile(r"^/[A-Za-z0-9][\w.-]{0,31}:[A-Za-z0-9][\w.-]
 _AGENT_TYPE: Final = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
 
 
-@dataclass(slots=True)
 class Emit:
     """One event to record."""
 
-    event_type: RoleEvent
-    fields: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("event_type", "fields")
+
+    def __init__(self, event_type: RoleEvent, fields: dict[str, Any] | None = None) -> None:
+        self.event_type = event_type
+        self.fields = fields if fields is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Emit({self.event_type.value!r})"
 
 
 def command_token(text: object, namespaces: frozenset[str]) -> str | None:
@@ -129,7 +133,7 @@ class _Mapper:
     """Maps one payload; holds what every hook kind needs (session, tracker, clock)."""
 
     def __init__(
-        self, payload: dict[str, Any], state: HookState, tracker: Tracker, root: Path, now_ns: int
+        self, payload: dict[str, Any], state: HookState, tracker: Tracker, root: str, now_ns: int
     ) -> None:
         self.payload = payload
         self.tracker = tracker
@@ -281,33 +285,46 @@ class _Mapper:
 
 
 def map_payload(
-    payload: dict[str, Any], state: HookState, tracker: Tracker, root: Path, now_ns: int
+    payload: dict[str, Any], state: HookState, tracker: Tracker, root: str, now_ns: int
 ) -> list[Emit]:
     """The events one payload stands for, updating `state` (open invocations)."""
     return _Mapper(payload, state, tracker, root, now_ns).events()
 
 
-@contextlib.contextmanager
-def _locked_state(path: Path) -> Iterator[HookState]:
-    """Read-modify-write of the state file under an exclusive advisory lock."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        raw = b""
-        while chunk := os.read(fd, 1 << 16):
-            raw += chunk
+class _LockedState:
+    """Read-modify-write of the state file under an exclusive advisory lock.
+
+    The new state is written only when the block finished without an error.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+
+    def __enter__(self) -> HookState:
         try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = None
-        state = HookState(data if isinstance(data, dict) else None)
-        yield state
-        blob = json.dumps(state.to_json(), separators=(",", ":")).encode()
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.ftruncate(fd, 0)
-        os.write(fd, blob)
-    finally:
-        os.close(fd)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            raw = b""
+            while chunk := os.read(self.fd, 1 << 16):
+                raw += chunk
+            try:
+                data = json.loads(raw) if raw else None
+            except ValueError:
+                data = None
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.state = HookState(data if isinstance(data, dict) else None)
+        return self.state
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                blob = json.dumps(self.state.to_json(), separators=(",", ":")).encode()
+                os.lseek(self.fd, 0, os.SEEK_SET)
+                os.ftruncate(self.fd, 0)
+                os.write(self.fd, blob)
+        finally:
+            os.close(self.fd)
 
 
 def handle_payload(raw: bytes, *, tracker: Tracker | None = None, cwd: str | None = None) -> int:
@@ -322,14 +339,14 @@ def handle_payload(raw: bytes, *, tracker: Tracker | None = None, cwd: str | Non
     start = payload.get("cwd")
     if not (isinstance(start, str) and os.path.isabs(start) and os.path.isdir(start)):
         start = cwd or os.getcwd()
-    root = find_project_root(start, tracker.names)
+    root = find_root(start, tracker.names)
     if root is None or not tracker.enabled(root):
         return 0
-    folder = root / tracker.names.project_dir
-    if not folder.is_dir() and tracker.keyed_hash("probe", root) is None:
+    folder = os.path.join(root, tracker.names.project_dir)
+    if not os.path.isdir(folder) and tracker.keyed_hash("probe", root) is None:
         return 0
     now_ns = time.time_ns()
-    with _locked_state(folder / STATE_FILE) as state:
+    with _LockedState(os.path.join(folder, STATE_FILE)) as state:
         emits = map_payload(payload, state, tracker, root, now_ns)
         state.prune(now_ns)
     recorded = 0
