@@ -29,6 +29,11 @@ def test_demo_builds_a_project_with_a_multi_day_history(tmp_path: Path) -> None:
     assert "/flow:implement" in result.stdout
     assert "selected most at init" in result.stdout
     assert "of started commands completed" in result.stdout
+    html = folder / "flowspec-telemetry-report.html"
+    assert f"HTML dashboard: {html}" in result.stdout
+    page = html.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page.lower()
+    assert (html.stat().st_mode & 0o777) == 0o600
     # Consent was given for the demo folder only.
     assert (folder / ".flowspec" / "telemetry-config.json").exists()
     assert not (Path.home() / ".config" / "flowspec").exists()

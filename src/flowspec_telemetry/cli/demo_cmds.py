@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,17 +33,37 @@ def demo_cmd(
     line(f"Built a demo project in {folder} with {count} events.", "bold")
     line("Consent was given for that folder only; nothing else on this machine changed.")
     data = project_insights(folder)
+    dashboard = _write_dashboard(folder, data)
     line("")
     line("What the history answers:", "bold")
     for number, key in enumerate(("roles", "commands", "security", "handoffs", "completion"), 1):
         line(f"  {number}. {data[key]['answer']}")
     line("")
+    line(f"HTML dashboard: {dashboard}", "bold")
+    line(f"  open it in a browser (file://{dashboard}); it is one offline file, no scripts.")
+    line("")
     line("Look around:", "bold")
     line(f"  cd {folder}")
-    for command, what in (
+    hints = (
         ("dashboard", "the same answers as terminal panels"),
         ("insights", "every figure behind them (--json for scripts)"),
         ("view", "the latest events, exactly as stored"),
         ("status", "why telemetry is on here, and where it is stored"),
-    ):
-        line(f"  {PROG} {command:<10} {what}")
+        ("report --html FILE", "the HTML dashboard again, for any period (--since/--until)"),
+    )
+    width = max(len(command) for command, _ in hints)
+    for command, what in hints:
+        line(f"  {PROG} {command:<{width}}  {what}")
+
+
+def _write_dashboard(folder: Path, data: dict[str, Any]) -> Path:
+    """The HTML report of the demo, next to its `.flowspec/` (mode 0600)."""
+    from ..report.html import render_html
+    from ..report.output import write_private
+    from ..roles import load_catalog
+
+    path = folder / "flowspec-telemetry-report.html"
+    generated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    page = render_html(data, load_catalog(folder), generated_at=generated, title="Demo project")
+    write_private(path, page.encode("utf-8"), force=True)
+    return path
