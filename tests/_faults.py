@@ -42,7 +42,22 @@ def tmpfs(size: str = "64k") -> Iterator[Path]:
             subprocess.run(["umount", "-l", str(point)], check=False, timeout=30)
 
 
+def _close_descriptors_under(point: Path) -> None:
+    """Close this process's descriptors on files under `point`.
+
+    Trackers keep the events file open, and a tracker dropped without
+    `close()` leaks its descriptor (`store.Appender` has no finaliser), so a
+    read-only remount would fail with EBUSY.
+    """
+    prefix = str(point) + "/"
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(prefix):
+                os.close(int(fd))
+
+
 def remount_read_only(point: Path) -> None:
+    _close_descriptors_under(point)
     done = _mount("-o", "remount,ro", str(point))
     if done.returncode != 0:
         pytest.skip(f"cannot remount read-only ({done.stderr.strip()})")
