@@ -250,3 +250,22 @@ def test_insights_accumulator_is_reusable_for_a_catalog() -> None:
         ev("agent.invoked", role="dev", agent="@secure-by-design-engineer", session_id="s")
     )  # no agent_role (old line)
     assert acc.security_calls["dev"] == 1
+
+
+def test_parallel_fold_gives_the_same_answer(consented: Any, monkeypatch: Any) -> None:
+    """Folding pieces of the history in worker processes merges to the one-pass result."""
+    from flowspec_telemetry import totals
+    from flowspec_telemetry.events import dumps_line
+    from flowspec_telemetry.insights import project_insights
+
+    folder = consented / ".flowspec"
+    folder.mkdir(exist_ok=True)
+    lines = b"".join(dumps_line(e) for e in known_dataset() * 40) + b"{torn\n"
+    (folder / "telemetry.jsonl").write_bytes(lines)
+    serial = project_insights(consented, workers=1)
+    monkeypatch.setattr(totals, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(totals, "_PIECE_MIN_BYTES", 1024)
+    parallel = project_insights(consented, workers=2)
+    assert parallel == serial
+    assert serial["based_on"]["events"] == 54 * 40
+    assert serial["based_on"]["skipped_lines"] == 1

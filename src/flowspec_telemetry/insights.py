@@ -26,15 +26,19 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .events import EVENT_TYPE_VALUES
 from .names import FLOWSPEC, ToolNames
 from .roles import DEFAULT_CATALOG, Catalog
+from .store import ReadStats
+
+if TYPE_CHECKING:
+    from .names import StrPath
 
 INSIGHTS_VERSION: Final = "1"
 MIN_DENOMINATOR: Final = 5
@@ -506,21 +510,44 @@ def compute_insights(
     return acc
 
 
+def _fold(
+    events: Iterator[dict[str, Any]],
+    read: ReadStats,
+    catalog: Catalog,
+    since: str | None,
+    until: str | None,
+) -> tuple[Insights, int]:
+    acc = compute_insights(events, catalog, since=since, until=until)
+    return acc, read.skipped
+
+
+def _combine(parts: list[tuple[Insights, int]]) -> tuple[Insights, int]:
+    total, skipped = parts[0]
+    for acc, more in parts[1:]:
+        total.merge(acc)
+        skipped += more
+    return total, skipped
+
+
 def project_insights(
-    root: Path,
+    root: StrPath,
     names: ToolNames = FLOWSPEC,
     *,
     since: str | None = None,
     until: str | None = None,
     min_denominator: int = MIN_DENOMINATOR,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """The insights JSON of the project at `root`: every event, archives included."""
-    from . import scan
-    from .roles import load_catalog
-    from .store import ReadStats
+    """The insights JSON of the project at `root`: every event, archives included.
 
-    read = ReadStats()
-    acc = compute_insights(
-        scan.iter_events(root, names, read), load_catalog(root, names), since=since, until=until
-    )
-    return acc.to_json(min_denominator=min_denominator, skipped_lines=read.skipped)
+    Large histories are folded in parallel (`totals.fold_history`); the
+    partial results merge exactly, so the answer does not depend on it.
+    """
+    import functools
+
+    from . import totals
+    from .roles import load_catalog
+
+    folder = functools.partial(_fold, catalog=load_catalog(root, names), since=since, until=until)
+    acc, skipped = totals.fold_history(Path(root), folder, _combine, names, workers=workers)
+    return acc.to_json(min_denominator=min_denominator, skipped_lines=skipped)

@@ -1,9 +1,10 @@
-"""A fast whole-history reader for `stats` and `export`, equivalent to `store.iter_events`.
+"""A fast whole-history reader for `stats`, `insights` and `export`.
 
-`store.iter_file` parses each line with `json.loads(bytes)`, which re-detects
-the encoding and decodes every line on its own. Over a million events that is
-most of the time `stats` takes. This reader decodes a whole chunk of lines at
-once and parses each with `JSONDecoder.raw_decode` on text; anything unusual
+It returns exactly what `store.iter_events` does, faster. `store.iter_file`
+parses each line with `json.loads(bytes)`; over a million events that is most
+of the time `stats` takes. This reader parses each line with orjson when it is
+installed (about 3x faster), else decodes a whole chunk of lines at once and
+parses each with `JSONDecoder.raw_decode` on text; anything unusual
 (a blank, torn, binary, overlong or oddly encoded line) falls back to
 `events.parse_line` on the original bytes. So it returns exactly the events and
 skipped-line counts `store` does (a property test holds the two together),
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,6 +25,12 @@ from .store import EVENTS_FILE, MAX_READ_LINE, ReadStats, archive_paths
 
 if TYPE_CHECKING:
     from .store import _Readable
+
+_orjson_loads: Callable[[bytes], Any] | None
+try:  # a well-kept parser ~3x faster than the standard library's; optional
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - orjson is a dependency; the stdlib path is the fallback
+    _orjson_loads = None
 
 _CHUNK: Final = 1 << 20
 _OVERLONG: Final = b"\0"  # stands for a line too long to hold; never parses
@@ -54,6 +61,8 @@ def _batches(fh: _Readable) -> Iterator[list[bytes]]:
 
 
 def _parse_batch(parts: list[bytes], stats: ReadStats) -> list[dict[str, Any]]:
+    if _orjson_loads is not None:
+        return _parse_batch_orjson(parts, stats, _orjson_loads)
     raw_decode = json.JSONDecoder().raw_decode
     try:
         texts: list[str] | None = b"\n".join(parts).decode("utf-8").split("\n")
@@ -76,6 +85,36 @@ def _parse_batch(parts: list[bytes], stats: ReadStats) -> list[dict[str, Any]]:
                     obj["schema_version"] = str(version)
                 append(obj)
                 continue
+        if not raw.strip():
+            continue
+        event = parse_line(raw)
+        if event is None:
+            stats.skipped += 1
+        else:
+            append(event)
+    stats.events += len(out)
+    return out
+
+
+def _parse_batch_orjson(
+    parts: list[bytes], stats: ReadStats, loads: Callable[[bytes], Any]
+) -> list[dict[str, Any]]:
+    """orjson on each line; whatever it refuses goes to `events.parse_line`, the reference."""
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for raw in parts:
+        try:
+            obj = loads(raw)
+        except ValueError:  # orjson.JSONDecodeError is a ValueError
+            obj = None
+        if type(obj) is dict and type(obj.get("event_type")) is str:
+            version = obj.get("schema_version")
+            if version is None:
+                obj["schema_version"] = LEGACY_SCHEMA_VERSION
+            elif type(version) is not str:
+                obj["schema_version"] = str(version)
+            append(obj)
+            continue
         if not raw.strip():
             continue
         event = parse_line(raw)

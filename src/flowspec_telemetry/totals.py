@@ -11,19 +11,30 @@ does not grow with history size. Small histories (and platforms without
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 from . import scan
 from .names import FLOWSPEC, ToolNames
 from .stats import Stats, compute_stats
 from .store import EVENTS_FILE, ReadStats, archive_paths
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Folder(Protocol[T_co]):
+    """Folds a stream of events (and the read's skip counts) into a partial result."""
+
+    def __call__(self, events: Iterator[dict[str, Any]], read: ReadStats, /) -> T_co: ...
+
 
 PARALLEL_MIN_BYTES: Final = 48 << 20
 _PIECE_MIN_BYTES: Final = 16 << 20
@@ -76,8 +87,15 @@ def fold(piece: Piece, since: str | None, until: str | None) -> Stats:
     return compute_stats(_events_of(piece, read), read, since=since, until=until)
 
 
-def _fold_args(args: tuple[Piece, str | None, str | None]) -> Stats:
-    return fold(*args)
+def _stats_of(
+    events: Iterator[dict[str, Any]], read: ReadStats, since: str | None, until: str | None
+) -> Stats:
+    return compute_stats(events, read, since=since, until=until)
+
+
+def _fold_piece(folder: Folder[T], piece: Piece) -> T:
+    read = ReadStats()
+    return folder(_events_of(piece, read), read)
 
 
 def merge(parts: list[Stats]) -> Stats:
@@ -145,6 +163,33 @@ def _workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def fold_history(
+    root: Path,
+    folder: Folder[T],
+    combine: Callable[[list[T]], T],
+    names: ToolNames = FLOWSPEC,
+    *,
+    workers: int | None = None,
+) -> T:
+    """Fold every event of the project (archives included) with `folder`, in parallel.
+
+    `folder(events, read)` folds one stream into a partial result (it must be
+    picklable: a module-level function or a `functools.partial` of one);
+    `combine` adds the partial results up, exactly. Small histories are folded
+    in this process.
+    """
+    base = root / names.project_dir
+    count = _workers() if workers is None else workers
+    if count <= 1 or history_bytes(root, names) < PARALLEL_MIN_BYTES:
+        read = ReadStats()
+        return folder(scan.iter_events(root, names, read), read)
+    pieces = [Piece(p) for p in archive_paths(base)] + split_file(base / EVENTS_FILE, count)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(min(count, len(pieces))) as pool:
+        parts = pool.map(functools.partial(_fold_piece, folder), pieces, chunksize=1)
+    return combine(parts)
+
+
 def compute(
     root: Path,
     names: ToolNames = FLOWSPEC,
@@ -154,14 +199,5 @@ def compute(
     workers: int | None = None,
 ) -> Stats:
     """Exact stats of every event of the project (archives included) in [since, until)."""
-    folder = root / names.project_dir
-    live = folder / EVENTS_FILE
-    count = _workers() if workers is None else workers
-    if count <= 1 or history_bytes(root, names) < PARALLEL_MIN_BYTES:
-        read = ReadStats()
-        return compute_stats(scan.iter_events(root, names, read), read, since=since, until=until)
-    pieces = [Piece(p) for p in archive_paths(folder)] + split_file(live, count)
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(min(count, len(pieces))) as pool:
-        parts = pool.map(_fold_args, [(p, since, until) for p in pieces], chunksize=1)
-    return merge(parts)
+    folder = functools.partial(_stats_of, since=since, until=until)
+    return fold_history(root, folder, merge, names, workers=workers)
