@@ -144,3 +144,7 @@ from .insights_cmds import dashboard_cmd, insights_cmd  # noqa: E402
 app.command("insights")(insights_cmd)
 app.command("demo")(demo_cmd)
 app.command("dashboard")(dashboard_cmd)
+
+from .org_cmds import org_app  # noqa: E402
+
+app.add_typer(org_app, name="org")

@@ -1,0 +1,210 @@
+"""`org ingest`, `org insights`, `org report`: share reports of many people, aggregated.
+
+`--db` is a DuckDB file (the default engine) or `clickhouse://host:port/db`.
+`ingest` checks every file on its own: each rejected file is one line on
+stderr and never stops the others; the accepted ones are loaded together, all
+or none. The exit code is 2 when any file was rejected, 1 when the store
+failed (then nothing was loaded), 0 otherwise. The store modules (and
+DuckDB or clickhouse-driver) are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .exit_codes import ExitCode
+from .fast import PROG
+from .insights_cmds import _command_figures, _completion_figures, _handoff_figures, _role_figures
+from .render import err, fail, line, print_json, safe
+
+if TYPE_CHECKING:
+    from ..org.backends import Store, Target
+
+org_app = typer.Typer(
+    name="org",
+    help="Aggregate share reports of a team or org in DuckDB (a file) or ClickHouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_DB_HELP = "The org store: a DuckDB file, or clickhouse://host:port/db."
+_DB = typer.Option("--db", help=_DB_HELP)
+_K = typer.Option(
+    "--k", min=1, help="Leave out every cell whose count summed over reports is below k."
+)
+
+
+def _target(db: str, *, must_exist: bool) -> Target:
+    from ..org.backends import StoreError, check_target, parse_target
+
+    try:
+        target = parse_target(db)
+        check_target(target, must_exist=must_exist)
+    except StoreError as exc:
+        fail(str(exc), ExitCode.USAGE if exc.usage else ExitCode.FAILURE)
+    return target
+
+
+def _open(target: Target, *, read_only: bool) -> Store:
+    from ..org.backends import StoreError, open_store
+
+    try:
+        return open_store(target, read_only=read_only)
+    except StoreError as exc:
+        fail(str(exc), ExitCode.USAGE if exc.usage else ExitCode.FAILURE)
+
+
+def _reject(name: str, reason: str) -> None:
+    err.print(f"{PROG}: rejected {safe(name, 300)}: {safe(reason, 400)}", soft_wrap=True)
+
+
+@org_app.command("ingest")
+def ingest_cmd(
+    reports: Annotated[
+        list[Path],
+        typer.Argument(help="Share report files (`report --share`).", show_default=False),
+    ],
+    db: Annotated[str, _DB],
+) -> None:
+    """Load share reports into the org store; reject bad, foreign and duplicate files."""
+    from ..org.backends import StoreError
+    from ..org.ingest import Accepted, ingest, read_report
+
+    target = _target(db, must_exist=False)
+    accepted: list[Accepted] = []
+    rejected = 0
+    for path in reports:
+        result = read_report(path)
+        if isinstance(result, Accepted):
+            accepted.append(result)
+        else:
+            _reject(result.name, result.reason)
+            rejected += 1
+    loaded = cells = 0
+    if accepted:
+        store = _open(target, read_only=False)
+        try:
+            outcome = ingest(store, accepted)
+        except StoreError as exc:
+            fail(f"nothing was loaded: {exc}", ExitCode.FAILURE)
+        finally:
+            store.close()
+        for item in outcome.rejected:
+            _reject(item.name, item.reason)
+        rejected += len(outcome.rejected)
+        loaded, cells = len(outcome.loaded), outcome.cells
+    line(
+        f"Loaded {loaded} share report{'s' if loaded != 1 else ''} ({cells} cells) into "
+        f"{safe(target.label, 300)}" + (f"; rejected {rejected} (see above)." if rejected else ".")
+    )
+    if rejected:
+        raise typer.Exit(ExitCode.USAGE)
+
+
+def _insights(db: str, k: int) -> dict[str, Any]:
+    from ..org.aggregate import org_insights
+    from ..org.backends import StoreError
+
+    target = _target(db, must_exist=True)
+    store = _open(target, read_only=True)
+    try:
+        if not store.has_schema():
+            fail(
+                f"no org data in {target.label}: load share reports with `org ingest` first",
+                ExitCode.FAILURE,
+            )
+        return org_insights(store, k=k)
+    except StoreError as exc:
+        fail(str(exc), ExitCode.FAILURE)
+    finally:
+        store.close()
+
+
+def _security_figures(section: dict[str, Any]) -> list[str]:
+    return [
+        f"role {safe(role)}: invocations {_rate(v['invocation_share'])}"
+        for role, v in section["per_role"].items()
+    ]
+
+
+def _rate(r: dict[str, Any]) -> str:
+    if r["value"] is None:
+        return f"not enough data ({r['numerator']}/{r['denominator']})"
+    return f"{r['value'] * 100:.0f}% ({r['numerator']}/{r['denominator']})"
+
+
+@org_app.command("insights")
+def insights_cmd(
+    db: Annotated[str, _DB],
+    k: Annotated[int, _K] = 5,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the versioned JSON document.")
+    ] = False,
+) -> None:
+    """Answer the product questions across every ingested share report."""
+    data = _insights(db, k)
+    if as_json:
+        print_json(data)
+        return
+    org = data["org"]
+    period = org["period"]
+    line(
+        f"Based on {org['reports']} share reports"
+        + (f" from {period['start']} to {period['end']}" if period["start"] else "")
+        + f": {data['based_on']['events']} events in cells; k = {k} at org level "
+        f"({org['suppressed_cells']['at_org_level']} summed cells left out).",
+        "bold",
+    )
+    sections = (
+        ("1. Which role is selected most at init?", "roles", _role_figures),
+        ("2. Which commands are used most?", "commands", _command_figures),
+        ("3. Do developers invoke security agents?", "security", _security_figures),
+        ("4. Are handoffs clicked or ignored?", "handoffs", _handoff_figures),
+        ("5. Do started commands complete?", "completion", _completion_figures),
+    )
+    for title, key, figures in sections:
+        section = data[key]
+        line("")
+        line(title, "bold")
+        line(f"   {safe(section['answer'], 400)}")
+        for text in figures(section):
+            line(f"   - {text}")
+    line("")
+    line("Not available at org level (share reports hold aggregate counts only):", "bold")
+    for key, why in org["not_available"].items():
+        line(f"   - {key}: {why}")
+
+
+@org_app.command("report")
+def report_cmd(
+    html: Annotated[
+        Path, typer.Option("--html", help="Write the org HTML dashboard to this file.")
+    ],
+    db: Annotated[str, _DB],
+    k: Annotated[int, _K] = 5,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write the HTML dashboard of every ingested share report."""
+    from ..org.html import render_org_html
+    from ..report.output import OutputError, check_output, write_private
+
+    try:
+        check_output(html, force=force)
+    except OutputError as exc:
+        fail(str(exc))
+    data = _insights(db, k)
+    page = render_org_html(data, generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    try:
+        write_private(html, page.encode("utf-8"), force=force)
+    except OutputError as exc:
+        fail(str(exc))
+    line(
+        f"Wrote the org HTML report to {safe(str(html), 300)} "
+        f"({data['org']['reports']} share reports); open it in a browser."
+    )

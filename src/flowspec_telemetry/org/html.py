@@ -1,0 +1,183 @@
+"""The org dashboard: the HTML report's page, fed with org insights.
+
+It reuses `report.html` (style, CSP, headline, roles, commands and handoff
+sections) on the insights-shaped document of `aggregate.org_insights`. The
+parts share reports cannot support get their own, honest sections: security
+agents per role without the session share, completion rates without
+durations, and a "not available at org level" card that says why (instead of
+an empty activity chart). The footer says what the page is based on: how
+many reports, their period, k at org level and the suppressed cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._version import __version__
+from ..report import svg
+from ..report.html import (
+    CSP,
+    Names,
+    _commands,
+    _handoffs,
+    _headline,
+    _rate_cell,
+    _roles,
+    _section,
+    value_html,
+)
+from ..report.style import CSS
+from ..report.text import esc, num
+from ..roles import DEFAULT_CATALOG
+
+
+def _security(data: Mapping[str, Any], names: Names) -> str:
+    security = data["security"]
+    rows = "".join(
+        f"<tr><td>{names.role_html(role)}</td>"
+        f"<td>{_rate_cell(r['invocation_share'], color=svg.PALETTE[3])}</td></tr>"
+        for role, r in list(security["per_role"].items())[:20]
+    )
+    agents = ", ".join(value_html(a) for a in security["security_agents"][:10]) or "none"
+    body = f'<p class="muted small">Security agents: {agents}.</p>' + (
+        '<div class="scroll"><table class="tbl"><thead><tr><th>role</th>'
+        f"<th>agent invocations that are security agents</th></tr></thead><tbody>{rows}"
+        "</tbody></table></div>"
+        if rows
+        else '<p class="empty">No agent invocation above k in the ingested reports.</p>'
+    )
+    return _section(
+        "security",
+        "3",
+        "Do developers use security agents?",
+        security["answer"],
+        body,
+        based_on=security["based_on"],
+    )
+
+
+def _completion(data: Mapping[str, Any]) -> str:
+    completion = data["completion"]
+    rows = "".join(
+        f"<tr><td>{value_html(c['command'])}</td><td class='num'>{num(c['started'])}</td>"
+        f"<td class='num'>{num(c['completed'])}</td><td class='num'>{num(c['failed'])}</td>"
+        f"<td>{_rate_cell(c['completion_rate'])}</td></tr>"
+        for c in completion["commands"][:20]
+    )
+    body = (
+        '<div class="scroll"><table class="tbl"><thead><tr><th>command</th>'
+        '<th class="num">started</th><th class="num">completed</th><th class="num">failed</th>'
+        f"<th>completion rate</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        if rows
+        else '<p class="empty">No command started above k in the ingested reports.</p>'
+    )
+    return _section(
+        "completion",
+        "5",
+        "Do commands that start also complete?",
+        completion["answer"],
+        body,
+        based_on=completion["based_on"],
+    )
+
+
+def _not_available(data: Mapping[str, Any]) -> str:
+    labels = {
+        "activity": "Activity over time",
+        "durations": "Median and p90 durations",
+        "session_share": "Sessions using a security agent",
+    }
+    items = "".join(
+        f"<li><strong>{esc(labels.get(key, key))}</strong>: not available, because {esc(why)}.</li>"
+        for key, why in data["org"]["not_available"].items()
+    )
+    return (
+        '<section id="not-available" class="card"><header><span class="qnum">–</span>'
+        "<h2>Not available at org level</h2></header>"
+        '<p class="answer">Share reports carry aggregate counts only, so some views of the '
+        f"local report cannot be built from them.</p><ul>{items}</ul></section>"
+    )
+
+
+def _footer(data: Mapping[str, Any]) -> str:
+    org = data["org"]
+    period = org["period"]
+    span = (
+        f"{esc(period['start'] or '–')} to {esc(period['end'] or '–')}"
+        if period["start"] or period["end"]
+        else "no dated period"
+    )
+    ks = org["reports_k"]
+    k_range = (
+        f"{num(ks['min'])}" if ks["min"] == ks["max"] else f"{num(ks['min'])} to {num(ks['max'])}"
+    )
+    supp = org["suppressed_cells"]
+    return (
+        '<footer class="card privacy"><h2>About this report</h2><ul>'
+        f"<li>Based on <strong>{num(org['reports'])}</strong> share reports covering {span}: "
+        f"<strong>{num(data['based_on']['events'])}</strong> events counted in cells.</li>"
+        f"<li>Each report left out its cells below its own k ({k_range}): "
+        f"{num(supp['in_reports'])} cells in all. Summed over the reports, every cell below "
+        f"<strong>k = {num(org['k'])}</strong> was left out again at org level: "
+        f"{num(supp['at_org_level'])} cells.</li>"
+        f"<li>{num(org['noised_reports'])} of the reports carry differential-privacy noise "
+        "(their counts are not exact).</li>"
+        "<li>Rates with fewer than "
+        f"{num(data['based_on']['min_denominator'])} cases in the denominator say "
+        "<em>not enough data</em> instead of a misleading number.</li>"
+        "<li>Share reports hold only counts per role, command and agent of each project's "
+        "catalog and the days their period covers: no events, ids, hashes, sessions or "
+        "times.</li>"
+        "<li>This file loads nothing from the network and runs no script.</li>"
+        f'</ul><p class="muted small">flowspec-telemetry {esc(__version__)} · org version '
+        f"{esc(org['org_version'])} · insights version {esc(data['insights_version'])}</p>"
+        "</footer>"
+    )
+
+
+def render_org_html(
+    data: Mapping[str, Any], *, generated_at: str, title: str = "Role usage across the org"
+) -> str:
+    """The org dashboard as one HTML document (a `str`; write it as UTF-8)."""
+    names = Names(DEFAULT_CATALOG)
+    period = data["org"]["period"]
+    span = (
+        f"{esc(period['start'] or '')} – {esc(period['end'] or '')}"
+        if period["start"] or period["end"]
+        else "no reports yet"
+    )
+    nav = "".join(
+        f'<a href="#{a}">{t}</a>'
+        for a, t in (
+            ("roles", "Roles"),
+            ("commands", "Commands"),
+            ("security", "Security"),
+            ("handoffs", "Handoffs"),
+            ("completion", "Completion"),
+            ("not-available", "Not available"),
+        )
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{esc(title)} · flowspec-telemetry</title>"
+        f"<style>{CSS}</style></head><body>"
+        '<header class="top"><div><p class="eyebrow">flowspec-telemetry · org</p>'
+        f"<h1>{esc(title)}</h1>"
+        f'<p class="period">{span} <span class="muted">· {num(data["org"]["reports"])} '
+        f"reports · generated {esc(generated_at, 30)}</span></p>"
+        f"</div><nav>{nav}</nav></header><main>"
+        f"{_headline(data, names)}"
+        '<div class="two">'
+        f"{_roles(data, names)}{_commands(data, names)}</div>"
+        f"{_security(data, names)}"
+        f"{_handoffs(data)}"
+        f"{_completion(data)}"
+        f"{_not_available(data)}"
+        f"{_footer(data)}"
+        "</main></body></html>\n"
+    )
