@@ -172,3 +172,36 @@ def test_readers_never_raise_on_arbitrary_bytes(tmp_path: Path, blob: bytes) -> 
     assert events[-1].get("n") == 7  # garbage never hides the event after it
     assert stats.events == len(events)
     assert tail_file(path, 1)[-1].get("n") == 7
+
+
+def test_readers_refuse_a_symlinked_events_file(tmp_path: Path) -> None:
+    folder = Path(ensure_project_dir(tmp_path))
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    elsewhere.write_bytes(_event(1))
+    (folder / store.EVENTS_FILE).symlink_to(elsewhere)
+    with pytest.raises(StoreError, match="symbolic link"):
+        list(iter_events(tmp_path))
+    with pytest.raises(StoreError, match="symbolic link"):
+        tail_events(tmp_path, 5)
+
+
+def test_loose_modes_are_tightened_on_open(tmp_path: Path) -> None:
+    folder = tmp_path / ".flowspec"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    path = folder / store.EVENTS_FILE
+    path.write_bytes(_event(1))
+    path.chmod(0o644)
+    ensure_project_dir(tmp_path)
+    appender = store.Appender(path)
+    appender.append(_event(2))
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    appender.close()
+    appender.close()  # closing twice is harmless
+
+
+def test_closing_an_already_closed_descriptor_does_not_raise(tmp_path: Path) -> None:
+    appender = store.Appender(tmp_path / "t.jsonl")
+    os.close(appender.fd)  # a host that closes every descriptor
+    appender.close()

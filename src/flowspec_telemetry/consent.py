@@ -52,10 +52,15 @@ class Rule(StrEnum):
 class ConsentFileError(ValueError):
     """A consent record that is not a JSON object we understand."""
 
-    def __init__(self, path: StrPath, reason: str) -> None:
-        super().__init__(
-            f"{path} is corrupt ({reason}); fix it or delete it and run `enable` or `disable` again"
-        )
+    def __init__(self, path: StrPath, reason: str, *, unreadable: bool = False) -> None:
+        if unreadable:
+            message = f"{path} cannot be read ({reason}); check its owner and permissions"
+        else:
+            message = (
+                f"{path} is corrupt ({reason}); "
+                "fix it or delete it and run `enable` or `disable` again"
+            )
+        super().__init__(message)
         self.path = path
 
 
@@ -223,7 +228,7 @@ def read_record(path: StrPath) -> ConsentRecord | None:
     except IsADirectoryError:
         raise ConsentFileError(path, "it is a folder") from None
     except OSError as exc:
-        raise ConsentFileError(path, exc.strerror or "unreadable") from None
+        raise ConsentFileError(path, exc.strerror or "unreadable", unreadable=True) from None
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

@@ -12,13 +12,14 @@ Symbolic links are removed as links; their targets are never touched.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import consent, scan
 from .names import FLOWSPEC, ToolNames
-from .store import GITIGNORE, GITIGNORE_BODY, ReadStats
+from .store import GITIGNORE, GITIGNORE_BODY, ReadStats, StoreError
 
 
 @dataclass(slots=True)
@@ -49,15 +50,32 @@ def telemetry_files(root: Path, names: ToolNames = FLOWSPEC) -> list[Path]:
 
 
 def count_events(root: Path, names: ToolNames = FLOWSPEC) -> tuple[int, int]:
-    """(readable events, skipped lines) across the live file and the archives."""
+    """(readable events, skipped lines) across the live file and the archives.
+
+    A file the readers refuse (a symbolic link) counts as nothing: `clear`
+    removes the link itself, never its target.
+    """
     read = ReadStats()
-    for _ in scan.iter_events(root, names, read):
+    try:
+        for _ in scan.iter_events(root, names, read):
+            pass
+    except StoreError:
         pass
     return read.events, read.skipped
 
 
 def clear(root: Path, names: ToolNames = FLOWSPEC, *, reset_consent: bool = False) -> Cleared:
-    """Delete the project's telemetry; see the module docstring for exactly what."""
+    """Delete the project's telemetry; see the module docstring for exactly what.
+
+    Raises `StoreError` when the project folder is a symbolic link: deleting
+    through it would delete files somewhere else.
+    """
+    if (root / names.project_dir).is_symlink():
+        raise StoreError(
+            errno.ELOOP,
+            f"{names.project_dir} is a symbolic link; not clearing through it "
+            "(remove the link yourself if it is not yours)",
+        )
     out = Cleared()
     out.events, out.skipped = count_events(root, names)
     for path in telemetry_files(root, names):

@@ -59,6 +59,9 @@ def read_salt(project_dir: StrPath) -> bytes | None:
         raise
     try:
         data = os.read(fd, SALT_BYTES + 1)
+        mode = os.fstat(fd).st_mode
+        if mode & 0o077:  # a copied or old salt: keep it private
+            os.fchmod(fd, mode & 0o7700)
     finally:
         os.close(fd)
     if len(data) != SALT_BYTES:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .events import LEGACY_SCHEMA_VERSION, parse_line
 from .names import FLOWSPEC, ToolNames
-from .store import EVENTS_FILE, MAX_READ_LINE, ReadStats, archive_paths
+from .store import EVENTS_FILE, MAX_READ_LINE, ReadStats, archive_paths, open_for_reading
 
 if TYPE_CHECKING:
     from .store import _Readable
@@ -129,9 +129,8 @@ def _parse_batch_orjson(
 def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
     """Events of one file (plain or `.gz`); the same result as `store.iter_file`."""
     stats = stats if stats is not None else ReadStats()
-    opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        fh = opener(path, "rb")
+        fh = open_for_reading(path)
     except FileNotFoundError:
         return
     stats.files += 1

@@ -27,7 +27,7 @@ from .names import FLOWSPEC, ToolNames
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
     from pathlib import Path
-    from typing import Any, Final, Protocol
+    from typing import IO, Any, Final, Protocol
 
     from .names import StrPath
 
@@ -99,6 +99,11 @@ def ensure_project_dir(root: StrPath, names: ToolNames = FLOWSPEC) -> str:
         )
     if not stat.S_ISDIR(st.st_mode):
         raise StoreError(errno.ENOTDIR, f"{names.project_dir} is not a folder")
+    if st.st_mode & 0o077:  # made by an older version, a copy or a loose umask
+        try:
+            os.chmod(folder, stat.S_IMODE(st.st_mode) & ~0o077, follow_symlinks=False)
+        except (OSError, NotImplementedError):
+            pass  # `status` reports what could not be tightened
     _ensure_gitignore(folder)
     return folder
 
@@ -152,6 +157,8 @@ class Appender:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise StoreError(errno.EINVAL, "the telemetry file is not a regular file")
+            if st.st_mode & 0o077:  # an old or copied file: make it private again
+                os.fchmod(fd, stat.S_IMODE(st.st_mode) & ~0o077)
         except BaseException:
             os.close(fd)
             raise
@@ -162,7 +169,7 @@ class Appender:
     def append(self, line: bytes) -> int:
         fd = self.fd
         size = os.lseek(fd, 0, os.SEEK_END)  # cheaper than fstat; O_APPEND writes at the end anyway
-        if size and size != self._end and os.pread(fd, 1, size - 1) != b"\n":
+        if size and size != self._end and self._torn(size):
             line = b"\n" + line  # the last writer died mid-line: start clean
         written = os.write(fd, line)
         if written != len(line):
@@ -170,6 +177,19 @@ class Appender:
             raise StoreError(errno.ENOSPC, f"short write ({written} of {len(line)} bytes)")
         self._end = size + written
         return self._end
+
+    def _torn(self, size: int) -> bool:
+        """Whether the file ends mid-line. A neighbour's append in progress can show a
+        partly copied line for a moment, so only a size that holds still counts."""
+        fd = self.fd
+        for _ in range(3):
+            if os.pread(fd, 1, size - 1) == b"\n":
+                return False
+            now = os.lseek(fd, 0, os.SEEK_END)
+            if now == size:
+                return True
+            size = now
+        return False
 
     def stale(self) -> bool:
         """Whether the path no longer names our file (rotated, cleared or replaced)."""
@@ -180,11 +200,16 @@ class Appender:
         return (st.st_dev, st.st_ino) != self.ino or os.fstat(self.fd).st_nlink == 0
 
     def close(self) -> None:
-        if self.fd >= 0:
+        fd = getattr(self, "fd", -1)  # -1 too when __init__ failed before opening
+        self.fd = -1
+        if fd >= 0:
             try:
-                os.close(self.fd)
-            finally:
-                self.fd = -1
+                os.close(fd)
+            except OSError:
+                pass  # already closed (e.g. by a host closing every descriptor)
+
+    def __del__(self) -> None:  # a dropped tracker must not keep the file open
+        self.close()
 
 
 # ---------------------------------------------------------------------- reading
@@ -217,6 +242,28 @@ def archive_paths(folder: StrPath) -> list[Path]:
     return [found[key][1] for key in sorted(found)]
 
 
+def open_for_reading(path: StrPath) -> IO[bytes]:
+    """Open a store file for reading without following a symbolic link.
+
+    Raises FileNotFoundError when absent, and `StoreError` for a link: the
+    tracker never writes through one, so the readers never read through one.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StoreError(
+                errno.ELOOP, f"{os.path.basename(path)} is a symbolic link; refusing to read it"
+            ) from None
+        raise
+    fh = os.fdopen(fd, "rb")
+    if os.fspath(path).endswith(".gz"):
+        import gzip  # readers only: the tracking path never needs it
+
+        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
+    return fh
+
+
 def _lines(fh: _Readable) -> Iterator[bytes]:
     """Lines of a binary stream, read in chunks; overlong lines yield b"\\0" (unparseable)."""
     rest = b""
@@ -245,14 +292,8 @@ def _lines(fh: _Readable) -> Iterator[bytes]:
 def iter_file(path: StrPath, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
     """Events of one file (plain or `.gz`), skipping and counting bad lines."""
     stats = stats if stats is not None else ReadStats()
-    if os.fspath(path).endswith(".gz"):
-        import gzip  # readers only: the tracking path never needs it
-
-        opener: Any = gzip.open
-    else:
-        opener = open
     try:
-        fh = opener(path, "rb")
+        fh = open_for_reading(path)
     except FileNotFoundError:
         return
     stats.files += 1
@@ -291,7 +332,7 @@ def tail_file(path: StrPath, n: int, stats: ReadStats | None = None) -> list[dic
     if n <= 0:
         return []
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the `with` below; absence is not an error
+        fh = open_for_reading(path)
     except FileNotFoundError:
         return []
     stats.files += 1
