@@ -49,3 +49,21 @@ def test_new_events_append_after_legacy_history(consented: Path) -> None:
     assert Tracker().track("role.selected", role="qa", project_root=consented)
     events = list(iter_events(consented))
     assert [e["schema_version"] for e in events] == ["0", "0", "0", "1.0"]
+
+
+def test_every_cli_reader_reads_legacy_history(consented: Path, tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    write_legacy(consented)
+    view = run_cli("view", "--json", cwd=consented)
+    assert view.returncode == 0, view.stderr
+    assert [json.loads(x)["schema_version"] for x in view.stdout.splitlines()] == ["0", "0", "0"]
+    stats = json.loads(run_cli("stats", "--json", cwd=consented).stdout)
+    assert stats["total"] == 3
+    assert stats["skipped_lines"] == 0
+    out = tmp_path / "legacy.csv"
+    assert run_cli("export", "--format", "csv", "--output", str(out), cwd=consented).returncode == 0
+    assert out.read_text().count("\n") == 4  # header + 3 events
+    insights = json.loads(run_cli("insights", "--json", cwd=consented).stdout)
+    assert insights["roles"]["most_selected_at_init"] == {"role": "dev", "count": 1}
+    assert insights["handoffs"]["clicked"] == 1
