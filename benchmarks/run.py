@@ -468,6 +468,29 @@ def _stats_total(text: str) -> int | None:
     return None
 
 
+def measure_org(python: Path, work: Path, env: dict[str, str], n: int) -> dict[str, Any]:
+    """Ingest of `n` share reports and org insights, DuckDB vs ClickHouse (orgbench.py)."""
+    log(f"org: {n:,} share reports, DuckDB vs ClickHouse")
+    probe = run_child([str(python), "-c", "import duckdb, clickhouse_driver"], cwd=work, env=env)
+    if probe.code != 0:
+        log("installing the org extras (duckdb, clickhouse-driver) into the measured venv")
+        pip = [str(python), "-m", "pip", "install", "-q", f"{REPO}[org,clickhouse]"]
+        if subprocess.run(pip, capture_output=True, check=False).returncode != 0:
+            return {"status": "n/a (cannot install the org extras)"}
+    scratch = work / "org"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    run = run_child(
+        [str(python), str(HERE / "orgbench.py"), str(scratch), str(n)], cwd=scratch, env=env
+    )
+    if run.code != 0:
+        return {"status": missing_reason(run)}
+    result: dict[str, Any] = json.loads(run.stdout)
+    result["status"] = "ok"
+    return result
+
+
 # ----------------------------------------------------------------------- table
 
 
@@ -688,6 +711,46 @@ def _section_readers(results: dict[str, Any], parts: list[str]) -> None:
         )
 
 
+def _section_org(results: dict[str, Any], parts: list[str]) -> None:
+    org = results.get("org")
+    if not org:
+        return
+    if org.get("status") != "ok":
+        parts.append(
+            render_table("5. org aggregation", ["what", "result"], [["org", org["status"]]])
+        )
+        return
+    rows = [
+        ["generate share report files", fmt(org["generate_s"], " s", 2), "", "", "", "", ""],
+        ["read + validate + SHA-256", fmt(org["read_validate_s"], " s", 2), "", "", "", "", ""],
+    ]
+    for name in ("duckdb", "clickhouse"):
+        e = org[name]
+        if e.get("status") != "ok":
+            rows.append([name, e.get("status", "n/a"), "", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                name,
+                "",
+                fmt(e["ingest_s"], " s", 2),
+                fmt(e["reports_per_s"], "/s", 0),
+                fmt(e["insights_s"] * 1000, " ms", 1),
+                fmt(e["cli_ingest_s"], " s", 2),
+                fmt(e["cli_insights_s"] * 1000, " ms", 0),
+            ]
+        )
+    same = {True: "yes", False: "NO", None: "n/a"}[org.get("identical_answers")]
+    parts.append(
+        render_table(
+            f"5. org: {org['n']:,} share reports, batches of {org['batch']:,}; "
+            f"identical answers: {same}",
+            ["step", "time", "ingest", "reports", "insights", "CLI ingest", "CLI insights"],
+            rows,
+        )
+    )
+
+
 def report(results: dict[str, Any]) -> str:
     meta = results["meta"]
     parts = [
@@ -696,7 +759,13 @@ def report(results: dict[str, Any]) -> str:
         f"{meta['regular_install']}, .pyc present: {meta['pyc']}\n"
         f"load average before/after: {meta['load_before']} / {meta['load_after']}\n"
     ]
-    for section in (_section_inproc, _section_cold, _section_import, _section_readers):
+    for section in (
+        _section_inproc,
+        _section_cold,
+        _section_import,
+        _section_readers,
+        _section_org,
+    ):
         section(results, parts)
     return "\n".join(parts)
 
@@ -755,10 +824,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--events", type=int, help="track() calls per in-process case (default 10000)")
     p.add_argument("--cold-reps", type=int, help="cold-start runs per command (default 40)")
+    p.add_argument("--org-reports", type=int, help="share reports for org (default 10000)")
     p.add_argument(
         "--only",
-        default="inproc,cold,import,readers",
-        help="comma-separated subset of: inproc, cold, import, readers",
+        default="inproc,cold,import,readers,org",
+        help="comma-separated subset of: inproc, cold, import, readers, org",
     )
     return p.parse_args(argv)
 
@@ -822,6 +892,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             memory_flatness(readers)
             results["readers"] = readers
+        if "org" in only:
+            results["org"] = measure_org(python, work, env, args.org_reports or 10_000)
         results["meta"]["load_after"] = load_average()
     finally:
         if not keep:
