@@ -13,13 +13,10 @@ as a formula, and control characters are shown as escapes (`\\x1b`).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
 import re
-import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Final
@@ -27,6 +24,7 @@ from typing import IO, Any, Final
 from . import scan
 from .events import FIELD_NAMES
 from .names import FLOWSPEC, ToolNames
+from .report import output as output_file
 from .store import ReadStats
 
 FORMATS: Final = ("json", "jsonl", "csv")
@@ -121,13 +119,10 @@ def render(events: Iterable[dict[str, Any]], fmt: str) -> Iterator[str]:
 
 def check_output(output: Path, *, force: bool) -> None:
     """Refuse, before anything is read or written, an output we must not write."""
-    parent = output.parent
-    if not parent.is_dir():
-        raise ExportError(f"cannot write {output}: the folder {parent} does not exist")
-    if output.is_dir():
-        raise ExportError(f"cannot write {output}: it is a folder")
-    if (output.exists() or output.is_symlink()) and not force:
-        raise ExportError(f"{output} already exists; pass --force to replace it")
+    try:
+        output_file.check_output(output, force=force)
+    except output_file.OutputError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def export(
@@ -153,20 +148,9 @@ def export(
             stream.write(piece)
         stream.flush()
         return read.events, read
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            for piece in render(events, fmt):
-                fh.write(piece)
-        if force:
-            os.replace(tmp, output)
-        else:
-            try:
-                os.link(tmp, output)  # atomic: fails if the name was taken meanwhile
-            except FileExistsError:
-                raise ExportError(f"{output} already exists; pass --force to replace it") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        chunks = (piece.encode("utf-8") for piece in render(events, fmt))
+        output_file.write_private(output, chunks, force=force)
+    except output_file.OutputError as exc:
+        raise ExportError(str(exc)) from None
     return read.events, read

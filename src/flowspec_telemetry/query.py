@@ -10,7 +10,6 @@ and streams forwards without holding them.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -20,10 +19,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from . import scan
-from .events import EVENT_TYPE_VALUES, parse_line
+from .events import EVENT_TYPE_VALUES
 from .names import FLOWSPEC, ToolNames
 from .stats import in_window
-from .store import EVENTS_FILE, MAX_READ_LINE, ReadStats, archive_paths, iter_file, tail_events
+from .store import EVENTS_FILE, ReadStats, archive_paths, iter_backwards, iter_file, tail_events
 
 _RELATIVE: Final = re.compile(r"^(\d{1,5})([hdw])$")
 _UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
@@ -114,35 +113,6 @@ class Filter:
         return keep
 
 
-def _backwards(path: Path, stats: ReadStats) -> Iterator[dict[str, Any]]:
-    """Events of a plain file, newest first, reading blocks from the end."""
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the `with` below
-    except FileNotFoundError:
-        return
-    stats.files += 1
-    with fh:
-        pos = fh.seek(0, os.SEEK_END)
-        carry = b""
-        while pos > 0:
-            step = min(_BLOCK, pos)
-            pos -= step
-            fh.seek(pos)
-            lines = (fh.read(step) + carry).split(b"\n")
-            carry = lines.pop(0) if pos > 0 else b""
-            if len(carry) > MAX_READ_LINE:
-                carry = b"\0"
-            for raw in reversed(lines):
-                if not raw.strip():
-                    continue
-                event = parse_line(raw)
-                if event is None:
-                    stats.skipped += 1
-                    continue
-                stats.events += 1
-                yield event
-
-
 def select(
     root: Path,
     limit: int,
@@ -157,7 +127,7 @@ def select(
     keep = filt.matcher()
     folder = root / names.project_dir
     found: deque[dict[str, Any]] = deque()
-    for event in _backwards(folder / EVENTS_FILE, stats):
+    for event in iter_backwards(folder / EVENTS_FILE, stats):
         if keep(event):
             found.appendleft(event)
             if len(found) >= limit:

@@ -322,31 +322,27 @@ def iter_events(
     yield from iter_file(os.path.join(folder, EVENTS_FILE), stats)
 
 
-def tail_file(path: StrPath, n: int, stats: ReadStats | None = None) -> list[dict[str, Any]]:
-    """The last `n` readable events of a plain file, reading backwards from its end.
+def iter_backwards(path: StrPath, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
+    """Events of a plain file, newest first, reading 64 KiB blocks from its end.
 
-    Only as many blocks as it takes are read, so `view` answers at once on any
-    history size.
+    Only as many blocks are read as the caller consumes, so `view` answers at
+    once on any history size, with or without filters.
     """
     stats = stats if stats is not None else ReadStats()
-    if n <= 0:
-        return []
     try:
         fh = open_for_reading(path)
     except FileNotFoundError:
-        return []
+        return
     stats.files += 1
-    found: deque[dict[str, Any]] = deque()
     with fh:
         pos = fh.seek(0, os.SEEK_END)
         carry = b""
         block = 64 * 1024
-        while pos > 0 and len(found) < n:
+        while pos > 0:
             step = min(block, pos)
             pos -= step
             fh.seek(pos)
-            data = fh.read(step) + carry
-            lines = data.split(b"\n")
+            lines = (fh.read(step) + carry).split(b"\n")
             carry = lines.pop(0) if pos > 0 else b""
             if len(carry) > MAX_READ_LINE:
                 carry = b"\0"
@@ -357,10 +353,19 @@ def tail_file(path: StrPath, n: int, stats: ReadStats | None = None) -> list[dic
                 if event is None:
                     stats.skipped += 1
                     continue
-                found.appendleft(event)
                 stats.events += 1
-                if len(found) >= n:
-                    break
+                yield event
+
+
+def tail_file(path: StrPath, n: int, stats: ReadStats | None = None) -> list[dict[str, Any]]:
+    """The last `n` readable events of a plain file, oldest first (see `iter_backwards`)."""
+    found: deque[dict[str, Any]] = deque()
+    if n <= 0:
+        return []
+    for event in iter_backwards(path, stats):
+        found.appendleft(event)
+        if len(found) >= n:
+            break
     return list(found)
 
 

@@ -521,41 +521,12 @@ def default_tracker() -> Tracker:
     return _default
 
 
-def track(
-    event_type: RoleEvent | str,
-    *,
-    role: object = None,
-    previous_role: object = None,
-    command: object = None,
-    agent: object = None,
-    agent_role: object = None,
-    from_agent: object = None,
-    to_agent: object = None,
-    session_id: object = None,
-    invocation_id: object = None,
-    duration_ms: object = None,
-    outcome: object = None,
-    source: object = None,
-    project_root: StrPath | None = None,
-) -> str | None:
-    """Record one event if the person has opted in. Never raises; see `Tracker.track`."""
-    return _default.track(
-        event_type,
-        role=role,
-        previous_role=previous_role,
-        command=command,
-        agent=agent,
-        agent_role=agent_role,
-        from_agent=from_agent,
-        to_agent=to_agent,
-        session_id=session_id,
-        invocation_id=invocation_id,
-        duration_ms=duration_ms,
-        outcome=outcome,
-        source=source,
-        project_root=project_root,
-    )
+track = _default.track
+"""Record one event if the person has opted in (the default tracker's `Tracker.track`).
 
+Never raises, never prints to stdout, writes nothing without consent; returns
+the new `event_id`, or None when nothing was recorded.
+"""
 
 track_role_event = track
 """Alias kept for hosts written against flowspec's earlier telemetry module."""

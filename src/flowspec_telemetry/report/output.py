@@ -1,4 +1,4 @@
-"""Writing a report file: checked first, private (mode 0600), complete or not at all.
+"""Writing an output file (report, export): checked, private (mode 0600), complete or not at all.
 
 The target is checked before anything is read (its folder must exist; an
 existing file is replaced only with `force`), then the bytes go to a private
@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 
 class OutputError(ValueError):
-    """An output the report must not write; nothing was written."""
+    """An output we must not write; nothing was written."""
 
 
 def check_output(output: Path, *, force: bool) -> None:
@@ -28,14 +29,18 @@ def check_output(output: Path, *, force: bool) -> None:
         raise OutputError(f"{output} already exists; pass --force to replace it")
 
 
-def write_private(output: Path, data: bytes, *, force: bool) -> None:
-    """Write `data` to `output` with mode 0600, atomically; never replace without `force`."""
+def write_private(output: Path, data: bytes | Iterable[bytes], *, force: bool) -> None:
+    """Write `data` (bytes, or chunks of them) to `output` with mode 0600, atomically.
+
+    Never replaces an existing file without `force`.
+    """
     check_output(output, force=force)
     tmp = output.with_name(f".{output.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in (data,) if isinstance(data, bytes) else data:
+                fh.write(chunk)
         if force:
             os.replace(tmp, output)
         else:
