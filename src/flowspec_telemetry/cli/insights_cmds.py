@@ -8,6 +8,7 @@ needs no colour: bars are block characters, and rich honours `NO_COLOR`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -60,10 +61,18 @@ def insights_cmd(
         + ".",
         "bold",
     )
+    print_answers(data)
+    _skipped_note(based)
+
+
+def print_answers(
+    data: dict[str, Any], security: Callable[[dict[str, Any]], list[str]] | None = None
+) -> None:
+    """A sentence per product question, then its figures (also used by `org insights`)."""
     sections = (
         ("1. Which role is selected most at init?", "roles", _role_figures),
         ("2. Which commands are used most?", "commands", _command_figures),
-        ("3. Do developers invoke security agents?", "security", _security_figures),
+        ("3. Do developers invoke security agents?", "security", security or _security_figures),
         ("4. Are handoffs clicked or ignored?", "handoffs", _handoff_figures),
         ("5. Do started commands complete?", "completion", _completion_figures),
     )
@@ -74,7 +83,6 @@ def insights_cmd(
         line(f"   {safe(section['answer'], 400)}")
         for text in figures(section):
             line(f"   - {text}")
-    _skipped_note(based)
 
 
 def _rate(r: dict[str, Any] | None) -> str:

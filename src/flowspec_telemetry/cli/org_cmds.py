@@ -18,7 +18,7 @@ import typer
 
 from .exit_codes import ExitCode
 from .fast import PROG
-from .insights_cmds import _command_figures, _completion_figures, _handoff_figures, _role_figures
+from .insights_cmds import print_answers
 from .render import err, fail, line, print_json, safe
 
 if TYPE_CHECKING:
@@ -161,20 +161,7 @@ def insights_cmd(
         f"({org['suppressed_cells']['at_org_level']} summed cells left out).",
         "bold",
     )
-    sections = (
-        ("1. Which role is selected most at init?", "roles", _role_figures),
-        ("2. Which commands are used most?", "commands", _command_figures),
-        ("3. Do developers invoke security agents?", "security", _security_figures),
-        ("4. Are handoffs clicked or ignored?", "handoffs", _handoff_figures),
-        ("5. Do started commands complete?", "completion", _completion_figures),
-    )
-    for title, key, figures in sections:
-        section = data[key]
-        line("")
-        line(title, "bold")
-        line(f"   {safe(section['answer'], 400)}")
-        for text in figures(section):
-            line(f"   - {text}")
+    print_answers(data, security=_security_figures)
     line("")
     line("Not available at org level (share reports hold aggregate counts only):", "bold")
     for key, why in org["not_available"].items():

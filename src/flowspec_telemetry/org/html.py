@@ -27,6 +27,9 @@ from ..report.html import (
     _section,
     value_html,
 )
+from ..report.html import (
+    _completion as local_completion,
+)
 from ..report.style import CSS
 from ..report.text import esc, num
 from ..roles import DEFAULT_CATALOG
@@ -58,27 +61,8 @@ def _security(data: Mapping[str, Any], names: Names) -> str:
 
 
 def _completion(data: Mapping[str, Any]) -> str:
-    completion = data["completion"]
-    rows = "".join(
-        f"<tr><td>{value_html(c['command'])}</td><td class='num'>{num(c['started'])}</td>"
-        f"<td class='num'>{num(c['completed'])}</td><td class='num'>{num(c['failed'])}</td>"
-        f"<td>{_rate_cell(c['completion_rate'])}</td></tr>"
-        for c in completion["commands"][:20]
-    )
-    body = (
-        '<div class="scroll"><table class="tbl"><thead><tr><th>command</th>'
-        '<th class="num">started</th><th class="num">completed</th><th class="num">failed</th>'
-        f"<th>completion rate</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        if rows
-        else '<p class="empty">No command started above k in the ingested reports.</p>'
-    )
-    return _section(
-        "completion",
-        "5",
-        "Do commands that start also complete?",
-        completion["answer"],
-        body,
-        based_on=completion["based_on"],
+    return local_completion(
+        data, durations=False, empty="No command started above k in the ingested reports."
     )
 
 

@@ -267,24 +267,37 @@ def _handoffs(data: Mapping[str, Any]) -> str:
     )
 
 
-def _completion(data: Mapping[str, Any]) -> str:
+def _completion(
+    data: Mapping[str, Any],
+    *,
+    durations: bool = True,
+    empty: str = "No command has been started yet.",
+) -> str:
+    """Completion per command; `durations=False` where only counts exist (org level)."""
     completion = data["completion"]
+
+    def timing(c: Mapping[str, Any]) -> str:
+        if not durations:
+            return ""
+        return (
+            f"<td class='num'>{duration(c['duration_ms']['median'])}</td>"
+            f"<td class='num'>{duration(c['duration_ms']['p90'])}</td>"
+        )
+
     rows = "".join(
         f"<tr><td>{value_html(c['command'])}</td><td class='num'>{num(c['started'])}</td>"
         f"<td class='num'>{num(c['completed'])}</td><td class='num'>{num(c['failed'])}</td>"
-        f"<td>{_rate_cell(c['completion_rate'])}</td>"
-        f"<td class='num'>{duration(c['duration_ms']['median'])}</td>"
-        f"<td class='num'>{duration(c['duration_ms']['p90'])}</td></tr>"
+        f"<td>{_rate_cell(c['completion_rate'])}</td>{timing(c)}</tr>"
         for c in completion["commands"][:20]
     )
+    heads = '<th class="num">median</th><th class="num">p90</th>' if durations else ""
     body = (
         '<div class="scroll"><table class="tbl"><thead><tr><th>command</th>'
         '<th class="num">started</th>'
         '<th class="num">completed</th><th class="num">failed</th><th>completion rate</th>'
-        '<th class="num">median</th><th class="num">p90</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table></div>"
+        f"{heads}</tr></thead><tbody>{rows}</tbody></table></div>"
         if rows
-        else '<p class="empty">No command has been started yet.</p>'
+        else f'<p class="empty">{esc(empty)}</p>'
     )
     return _section(
         "completion",
