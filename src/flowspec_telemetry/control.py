@@ -97,8 +97,18 @@ def record_answer(
     root = find_project_root(project_root, names)
     if scope == "project" and root is None:
         raise NoProjectError(names)
-    records = read_records(root, names)  # refuse before writing if any is corrupt
-    path, before = records[scope]
+    # The file being written must be sound: it is never overwritten silently.
+    # A yes also needs every other record readable (a corrupt one may have
+    # been a no that it would outvote); a no must never be blocked by one.
+    if answer == "yes":
+        path, before = read_records(root, names)[scope]
+    else:
+        path = (
+            consent.project_config_path(root, names)
+            if scope == "project" and root is not None
+            else consent.global_config_path(names)
+        )
+        before = consent.read_record(path)
     consent.write_record(path, consent.new_record(answer, ask_again_after=ask_again_after))
     from .tracker import default_tracker
 

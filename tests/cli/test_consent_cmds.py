@@ -76,7 +76,12 @@ def test_corrupt_config_is_one_line_exit_2_and_nothing_changes(project: Path) ->
     path.parent.mkdir()
     path.write_text("{not json")
     before = sorted(p.name for p in path.parent.iterdir())
-    for args in (("status",), ("enable", "--yes", "--project"), ("disable",), ("enable", "-y")):
+    for args in (
+        ("status",),
+        ("enable", "--yes", "--project"),
+        ("disable", "--project"),
+        ("enable", "-y"),
+    ):
         result = run_cli(*args, cwd=project)
         assert result.returncode == 2, args
         assert len(result.stderr.strip().splitlines()) == 1
@@ -85,6 +90,12 @@ def test_corrupt_config_is_one_line_exit_2_and_nothing_changes(project: Path) ->
     assert path.read_text() == "{not json"
     assert sorted(p.name for p in path.parent.iterdir()) == before
     assert not consent.global_config_path().exists()
+    # Saying no for yourself everywhere is never blocked by a corrupt project record.
+    result = run_cli("disable", cwd=project)
+    assert result.returncode == 0, result.stderr
+    record = consent.read_record(consent.global_config_path())
+    assert record is not None and record.enabled is False
+    assert path.read_text() == "{not json"
 
 
 def test_enable_shows_notice_records_and_names_what_overrides(project: Path) -> None:
