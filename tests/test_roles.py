@@ -106,3 +106,13 @@ def test_cached_catalog_avoids_importing_yaml(project: Path) -> None:
 def test_huge_file_is_not_parsed(project: Path) -> None:
     (project / "flowspec_workflow.yml").write_text("# x\n" * 400_000)
     assert "larger than 1 MiB" in load_catalog(project).source
+
+
+@pytest.mark.parametrize(
+    ("written", "policy"),
+    [("false", False), ('"false"', False), ("no", False), ("0", False), ("off", False),
+     ("maybe", False), ("[1]", False), ("true", True), ('"yes"', True), ("1", True)],
+)  # fmt: skip
+def test_team_policy_is_a_veto_unless_an_unmistakable_yes(written: str, policy: bool) -> None:
+    text = SAMPLE.replace("enabled: true", f"enabled: {written}")
+    assert parse_workflow_text(text, source="f").team_telemetry is policy

@@ -311,9 +311,26 @@ def catalog_from_mapping(data: Any, *, source: str) -> Catalog:
         roles,
         flows,
         primary=primary if isinstance(primary, str) else None,
-        team_telemetry=team if isinstance(team, bool) else None,
+        team_telemetry=team_policy(team),
         source=source,
     )
+
+
+_ALLOWS: Final = frozenset({"true", "yes", "on", "1"})
+
+
+def team_policy(value: Any) -> bool | None:
+    """The team's `telemetry.enabled`: True allows, None when absent, False otherwise.
+
+    Privacy first: a veto written any common way (`false`, `"false"`, `no`,
+    `0`, `off`) is a veto, and so is a value nobody can read as a yes (`maybe`,
+    a list): only an unmistakable yes allows.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in _ALLOWS
 
 
 def parse_workflow_text(text: str, *, source: str) -> Catalog:
