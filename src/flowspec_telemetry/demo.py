@@ -125,7 +125,7 @@ class _Simulation:
         self.folder = folder
         self.rng = random.Random(seed)
         self.clock = _Clock(START_NS)
-        self.tracker = Tracker(names, clock=self.clock)
+        self.tracker = Tracker(names, clock=self.clock, synthetic=True)
         self.count = 0
 
     def emit(self, event_type: str, **fields: object) -> None:

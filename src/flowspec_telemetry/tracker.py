@@ -121,10 +121,18 @@ class Tracker:
         *,
         tool_version: str | None = None,
         clock: Callable[[], int] | None = None,
+        synthetic: bool = False,
     ) -> None:
-        """`clock` returns nanoseconds since the epoch; the demo uses it to replay history."""
+        """`clock` returns nanoseconds since the epoch; the demo uses it to replay history.
+
+        `synthetic=True` is for simulated data about nobody (the demo): the
+        environment's consent rules (DO_NOT_TRACK ...) speak for the person at
+        the keyboard, so they do not apply to it; the project's recorded answer
+        still does.
+        """
         self.names = names
         self._clock = clock
+        self._synthetic = synthetic
         self._env_debug = names.env("TELEMETRY_DEBUG")
         self._env_role = names.env("ROLE")
         self._roots: dict[str, tuple[float, str | None]] = {}
@@ -301,7 +309,7 @@ class Tracker:
         return hit[1]
 
     def _state_for(self, project_root: StrPath | None, *, create: bool) -> _ProjectState | None:
-        forced = consent.env_rule(self.names)
+        forced = None if self._synthetic else consent.env_rule(self.names)
         if forced is not None and not forced.enabled:
             return None
         now = time.monotonic()

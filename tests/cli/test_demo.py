@@ -54,3 +54,10 @@ def test_demo_without_a_folder_uses_a_new_temporary_one() -> None:
     line = next(x for x in result.stdout.splitlines() if x.startswith("Built a demo project in "))
     folder = Path(line.removeprefix("Built a demo project in ").split(" with ")[0])
     assert (folder / ".flowspec" / "telemetry.jsonl").exists()
+
+
+def test_demo_is_built_even_when_the_person_opted_out(tmp_path: Path) -> None:
+    result = run_cli("demo", str(tmp_path / "d"), env={"DO_NOT_TRACK": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "DO_NOT_TRACK is set: that keeps tracking of you off" in result.stdout
+    assert " with 0 events" not in result.stdout

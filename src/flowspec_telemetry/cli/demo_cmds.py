@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..consent import env_rule
 from ..demo import build_demo
 from ..insights import project_insights
 from .exit_codes import ExitCode
@@ -32,6 +33,12 @@ def demo_cmd(
     count = build_demo(folder)
     line(f"Built a demo project in {folder} with {count} events.", "bold")
     line("Consent was given for that folder only; nothing else on this machine changed.")
+    blocked = env_rule()
+    if blocked is not None and not blocked.enabled:
+        line(
+            f"({blocked.reason}: that keeps tracking of you off. The demo's history is "
+            "simulated and about nobody, so it was built anyway.)"
+        )
     data = project_insights(folder)
     dashboard = _write_dashboard(folder, data)
     line("")
