@@ -652,7 +652,7 @@ def _section_readers(results: dict[str, Any], parts: list[str]) -> None:
     targets = {
         "stats --json": "<= 3 s at 1M, flat mem",
         "view": "< 0.3 s at 1M",
-        "insights --json": "<= 2x floor, flat mem",
+        "insights --json": "<= 2x floor at 1M, flat mem",
     }
     sizes = sorted(readers["sizes"], key=int)
     for size in sizes:
@@ -668,7 +668,9 @@ def _section_readers(results: dict[str, Any], parts: list[str]) -> None:
                 ok = entry["median_s"] <= 3 and bool(entry.get("exact"))
             elif name == "view" and big:
                 ok = entry["median_s"] < 0.3
-            elif name == "insights --json":
+            elif name == "insights --json" and big:
+                # The issue sets the target at 1M events; below that the
+                # interpreter and CLI start-up (~0.2 s) dominate the ratio.
                 ok = entry["ratio_time"] <= 2
             extra = ""
             if "exact" in entry:

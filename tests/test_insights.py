@@ -123,6 +123,7 @@ def test_each_question_on_a_known_dataset() -> None:
         "numerator": 4,
         "denominator": 10,
         "enough_data": True,
+        "comparable": True,
     }
     assert (
         dev["invocation_share"]["numerator"] == 4 and dev["invocation_share"]["denominator"] == 14
@@ -146,6 +147,7 @@ def test_each_question_on_a_known_dataset() -> None:
         "numerator": 0,
         "denominator": 1,
         "enough_data": False,
+        "comparable": True,
     }
 
     activity = result["activity"]
@@ -269,3 +271,12 @@ def test_parallel_fold_gives_the_same_answer(consented: Any, monkeypatch: Any) -
     assert parallel == serial
     assert serial["based_on"]["events"] == 54 * 40
     assert serial["based_on"]["skipped_lines"] == 1
+
+
+def test_more_completions_than_starts_is_not_shown_as_a_rate() -> None:
+    events = [ev("command.started", command="/flow:x") for _ in range(5)]
+    events += [ev("command.completed", command="/flow:x") for _ in range(7)]
+    row = compute_insights(events).to_json()["completion"]["commands"][0]
+    assert row["completion_rate"]["value"] is None
+    assert row["completion_rate"]["comparable"] is False
+    assert "not comparable" in compute_insights(events).to_json()["completion"]["answer"]

@@ -114,19 +114,36 @@ class Durations:
 
 
 def rate(numerator: int, denominator: int, minimum: int = MIN_DENOMINATOR) -> dict[str, Any]:
-    """A ratio with what it is based on; `value` is None when the denominator is too small."""
+    """A ratio with what it is based on; `value` is None when it would mislead.
+
+    That is when the denominator is below `minimum` (`enough_data` false) or
+    when the numerator exceeds it (`comparable` false): more completions than
+    starts happen when a window cuts runs in two, or when counts were
+    suppressed or noised before sharing, and a rate above 100 % would be wrong.
+    """
     enough = denominator >= minimum
+    comparable = numerator <= denominator
     return {
-        "value": round(numerator / denominator, 4) if enough and denominator else None,
+        "value": round(numerator / denominator, 4)
+        if enough and comparable and denominator
+        else None,
         "numerator": numerator,
         "denominator": denominator,
         "enough_data": enough,
+        "comparable": comparable,
     }
+
+
+def rate_text(r: dict[str, Any]) -> str:
+    """Why a rate has no value, or the empty string when it has one."""
+    if r.get("comparable") is False:
+        return "not comparable: more than its base (counts cut by a window, suppressed or noised)"
+    return "not enough data" if r.get("value") is None else ""
 
 
 def _pct(r: dict[str, Any]) -> str:
     if r["value"] is None:
-        return f"not enough data ({r['numerator']} of {r['denominator']})"
+        return f"{rate_text(r)} ({r['numerator']} of {r['denominator']})"
     return f"{r['value'] * 100:.0f}% ({r['numerator']} of {r['denominator']})"
 
 

@@ -86,8 +86,11 @@ def print_answers(
 
 
 def _rate(r: dict[str, Any] | None) -> str:
-    if not r or r["value"] is None:
-        return "not enough data" + (f" ({r['numerator']}/{r['denominator']})" if r else "")
+    if not r:
+        return "not enough data"
+    if r["value"] is None:
+        why = "not comparable" if r.get("comparable") is False else "not enough data"
+        return f"{why} ({r['numerator']}/{r['denominator']})"
     return f"{r['value'] * 100:.0f}% ({r['numerator']}/{r['denominator']})"
 
 

@@ -80,8 +80,9 @@ def _rate_cell(r: Mapping[str, Any], *, color: str = svg.PALETTE[1]) -> str:
     value = r.get("value")
     n, d = int(r.get("numerator", 0)), int(r.get("denominator", 0))
     label = f"{pct(value)} ({num(n)} of {num(d)})"
+    why = "not comparable" if r.get("comparable") is False else "not enough data"
     figure = (
-        '<span class="nodata-text">not enough data</span>'
+        f'<span class="nodata-text">{why}</span>'
         if value is None
         else f"<strong>{pct(value)}</strong>"
     )
