@@ -24,8 +24,10 @@ CORPUS = [
 ]
 API_FIELDS = ("role", "command", "agent", "agent_role", "from_agent", "to_agent", "session_id",
               "invocation_id", "outcome", "source", "duration_ms")  # fmt: skip
+# --outcome takes only the five outcomes on the command line (anything else is
+# a usage error, tested below), so PII never gets that far there.
 CLI_OPTIONS = ("--role", "--command", "--agent", "--agent-role", "--from-agent", "--to-agent",
-               "--session-id", "--invocation-id", "--outcome", "--source")  # fmt: skip
+               "--session-id", "--invocation-id", "--source")  # fmt: skip
 
 
 def readable_forms(value: str) -> set[str]:
@@ -71,6 +73,13 @@ def test_every_value_through_every_cli_option(consented: Path, isolated_env: Pat
     assert_no_pii(consented, isolated_env)
     lines = (consented / ".flowspec" / "telemetry.jsonl").read_text().splitlines()
     assert len(lines) == len(CORPUS)
+    for value in CORPUS:
+        result = run_cli("track", "command.failed", "--outcome", value, cwd=consented)
+        assert result.returncode == 2
+        assert value not in result.stderr
+    assert len((consented / ".flowspec" / "telemetry.jsonl").read_text().splitlines()) == len(
+        CORPUS
+    )
 
 
 def test_debug_output_never_shows_values(

@@ -41,8 +41,8 @@ class Rule(StrEnum):
 
     DO_NOT_TRACK = "DO_NOT_TRACK is set"
     ENV_DISABLED = "{prefix}TELEMETRY_DISABLED is set"
-    ENV_ENABLED = "{prefix}TELEMETRY_ENABLED=1 in the environment"
-    ENV_NOT_ENABLED = "{prefix}TELEMETRY_ENABLED=0 in the environment"
+    ENV_ENABLED = "{prefix}TELEMETRY_ENABLED is set to yes in the environment"
+    ENV_NOT_ENABLED = "{prefix}TELEMETRY_ENABLED is set to no in the environment"
     TEAM_POLICY = "team policy: telemetry.enabled is false in {workflow}"
     PROJECT_ANSWER = "your answer for this project"
     GLOBAL_ANSWER = "your global answer"

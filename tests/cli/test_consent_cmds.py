@@ -41,7 +41,7 @@ def test_status_names_each_rule_with_the_env_prefix(project: Path) -> None:
         "DO_NOT_TRACK is set",
     )
     data = _status(sub, FLOWSPEC_TELEMETRY_ENABLED="1")
-    assert data["reason"] == "FLOWSPEC_TELEMETRY_ENABLED=1 in the environment"
+    assert data["reason"] == "FLOWSPEC_TELEMETRY_ENABLED is set to yes in the environment"
     assert data["enabled"] is True
     data = _status(sub, FLOWSPEC_TELEMETRY_DISABLED="1")
     assert data["reason"] == "FLOWSPEC_TELEMETRY_DISABLED is set"

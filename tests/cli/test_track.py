@@ -52,6 +52,8 @@ def test_quiet_and_explicit_project(consented: Path, tmp_path: Path) -> None:
         (["command.completed", "--duration-ms", "fast"], "--duration-ms takes a whole number"),
         (["role.selected", "--project", "/no/such/folder"], "is not a folder"),
         (["role.selected", "-x"], "no such option '-x'"),
+        (["command.completed", "--outcome", "weird"], "--outcome takes one of: cancelled, error"),
+        (["role.selected", "--role", "dev", "--role", "qa"], "option --role given twice"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2_and_write_nothing(

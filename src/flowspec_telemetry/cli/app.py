@@ -24,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -63,7 +64,10 @@ def _main(
     }
 )
 def track(ctx: typer.Context) -> None:
-    """Record one event (fast path; see `track --help`)."""
+    """Record one event (fast path).
+
+    See `track --help`.
+    """
     from .fast import run_track
 
     raise typer.Exit(run_track(ctx.args))
@@ -77,7 +81,10 @@ def track(ctx: typer.Context) -> None:
     }
 )
 def hook(ctx: typer.Context) -> None:
-    """Map one agent hook payload on stdin to events (`hook claude-code`; fast path)."""
+    """Record what an agent hook payload stands for.
+
+    `hook claude-code` reads one payload on stdin (fast path).
+    """
     from .fast import run_hook
 
     raise typer.Exit(run_hook(ctx.args))

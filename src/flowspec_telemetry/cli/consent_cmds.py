@@ -28,7 +28,10 @@ def _here() -> Path | None:
 def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Show whether telemetry is on, which rule decided, and what is stored."""
+    """Show whether telemetry is on, and why.
+
+    Which rule decided, your answers, and what is stored where.
+    """
     info = status.gather(_here())
     if as_json:
         print_json(info)
@@ -153,7 +156,10 @@ def prompt_cmd(
         ),
     ] = None,
 ) -> None:
-    """Ask for consent once, on an interactive terminal only (silent in CI and pipes)."""
+    """Ask for consent once.
+
+    Only on an interactive terminal: silent in CI and pipes.
+    """
     from ..prompt import maybe_prompt
 
     result = maybe_prompt(telemetry)

@@ -72,13 +72,16 @@ def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
             write(json.dumps(event, ensure_ascii=True, separators=(",", ":")) + "\n")
         return
     table = Table(expand=False)
-    for name in ("time (UTC)", "event", "role", "command", "agent", "details"):
+    for name in ("time (UTC)", "event"):  # never split mid-word, even at 80 columns
+        table.add_column(name, no_wrap=True)
+    for name in ("role", "command", "agent", "details"):
         table.add_column(name, overflow="fold")
     shown = 0
     for event in events:
         shown += 1
+        ts = event.get("timestamp")
         table.add_row(
-            cell(event.get("timestamp")),
+            cell(ts[:19].replace("T", " ") if isinstance(ts, str) else ts),
             cell(event.get("event_type")),
             cell(event.get("role")),
             cell(event.get("command")),
@@ -104,20 +107,17 @@ def _view_shared(root: Path, *, as_json: bool) -> None:
     if not entries:
         line("No share report has been written from this project.")
         return
-    table = Table(expand=False)
-    for name in ("written (UTC)", "file", "period", "k", "epsilon", "sha256"):
-        table.add_column(name, overflow="fold")
+    # One block per report, the SHA-256 on a line of its own (never wrapped), so
+    # it can be compared with `sha256sum FILE` by eye or by copy and paste.
     for e in entries:
         period = e["period"] if isinstance(e["period"], dict) else {}
-        table.add_row(
-            cell(e["written_at"]),
-            cell(e["file"]),
-            cell(f"{safe(period.get('start')) or '?'} to {safe(period.get('end')) or '?'}"),
-            cell(e["k"]),
-            cell(e["epsilon"] if e["epsilon"] is not None else "none"),
-            cell(e["sha256"]),
+        epsilon = e["epsilon"] if e["epsilon"] is not None else "none"
+        line(
+            f"{safe(e['written_at'])}  {safe(e['file'])}  "
+            f"period {safe(period.get('start')) or '?'} to {safe(period.get('end')) or '?'}  "
+            f"k={safe(e['k'])}  epsilon={safe(epsilon)}"
         )
-    out.print(table)
+        sys.stdout.write(f"  sha256 {safe(e['sha256'])}\n")
 
 
 def _details(event: dict[str, Any]) -> str:
@@ -175,9 +175,11 @@ def clear_cmd(
             line("Nothing deleted.")
             raise typer.Exit(ExitCode.FAILURE)
     done = erase.clear(root, reset_consent=reset_consent)
-    line(f"Removed {done.events} events ({len(done.files)} files).")
+    files = len(done.files)
+    line(f"Removed {done.events} events ({files} file{'' if files == 1 else 's'}).")
     if reset_consent:
-        line(f"Forgot your answers ({len(done.consent_files)} files): you will be asked again.")
+        n = len(done.consent_files)
+        line(f"Forgot your answers ({n} file{'' if n == 1 else 's'}): you will be asked again.")
     else:
         line("Your consent answer is unchanged (--reset-consent forgets it).")
 
@@ -187,7 +189,10 @@ def stats_cmd(
     until: Annotated[str | None, _UNTIL] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
-    """Exact totals over the whole history: by type, by role, top commands and agents."""
+    """Exact totals over the whole history.
+
+    By type, by role, top commands and agents, and skipped lines.
+    """
     lo, hi = _window(since, until)
     root = project_or_fail("nothing to count")
     result = totals.compute(root, since=lo, until=hi)

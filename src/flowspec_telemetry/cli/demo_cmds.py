@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +28,10 @@ def demo_cmd(
         ),
     ] = None,
 ) -> None:
-    """Build a demo project with three weeks of history and show what it answers."""
+    """Build a demo project and show what it answers.
+
+    Three weeks of simulated history, the answers, and the HTML dashboard.
+    """
     if folder is None:
         folder = Path(tempfile.mkdtemp(prefix="flowspec-telemetry-demo-"))
     elif folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
@@ -59,8 +65,18 @@ def demo_cmd(
         ("report --html FILE", "the HTML dashboard again, for any period (--since/--until)"),
     )
     width = max(len(command) for command, _ in hints)
+    prog = _invoked_as()
     for command, what in hints:
-        line(f"  {PROG} {command:<{width}}  {what}")
+        line(f"  {prog} {command:<{width}}  {what}")
+
+
+def _invoked_as() -> str:
+    """How to call this program from the demo folder: bare when it is on the PATH."""
+    script = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    found = shutil.which(PROG)
+    if not script or (found and os.path.realpath(found) == script):
+        return PROG
+    return script if os.path.basename(script) == PROG else PROG
 
 
 def _write_dashboard(folder: Path, data: dict[str, Any]) -> Path:

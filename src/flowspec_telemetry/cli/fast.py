@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..events import RoleEvent
+from ..events import OUTCOMES, RoleEvent
 from .exit_codes import ExitCode
 
 TYPE_CHECKING = False
@@ -92,6 +92,8 @@ def parse_track_args(argv: Sequence[str]) -> tuple[str, dict[str, object], bool]
                     raise UsageError(f"option {name} needs a value")
                 value = args[i]
                 i += 1
+            if key in kwargs:
+                raise UsageError(f"option {name} given twice")
             kwargs[key] = value
             continue
         if arg.startswith("-") and arg != "-":
@@ -111,6 +113,8 @@ def parse_track_args(argv: Sequence[str]) -> tuple[str, dict[str, object], bool]
         if not raw.isdigit():
             raise UsageError("--duration-ms takes a whole number of milliseconds >= 0")
         kwargs["duration_ms"] = int(raw)
+    if "outcome" in kwargs and kwargs["outcome"] not in OUTCOMES:
+        raise UsageError(f"--outcome takes one of: {', '.join(sorted(OUTCOMES))}")
     if "project_root" in kwargs and not os.path.isdir(str(kwargs["project_root"])):
         raise UsageError(f"--project {kwargs['project_root']!r} is not a folder")
     return event_type, kwargs, quiet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +29,10 @@ def install_hooks(
         Path | None, typer.Option("--project", help="Project folder (default: found from the cwd).")
     ] = None,
 ) -> None:
-    """Add the telemetry hooks to .claude/settings.json (merging, idempotent, with a backup)."""
+    """Add or remove the Claude Code hooks.
+
+    Merges into .claude/settings.json: idempotent, with a backup of the original.
+    """
     from .app import CliError, out
 
     if not claude_code:
@@ -60,7 +64,8 @@ def install_hooks(
             fromfile=f"{rel} (now)",
             tofile=f"{rel} (after)",
         )
-        out.print("".join(diff), markup=False, highlight=False, end="")
+        sys.stdout.write("".join(diff))  # raw: a wrapped line would make the diff invalid
+        sys.stdout.flush()
         out.print("Dry run: nothing written.", markup=False)
         return
     claude_settings.apply(change)

@@ -44,7 +44,10 @@ def insights_cmd(
         bool, typer.Option("--json", help="Print the versioned JSON document.")
     ] = False,
 ) -> None:
-    """Answer the product questions: roles, commands, security agents, handoffs, completion."""
+    """Answer the five product questions.
+
+    Roles, commands, security agents, handoffs and completion, with the figures.
+    """
     data = _load(since, until)
     if as_json:
         print_json(data)
@@ -198,7 +201,10 @@ def dashboard_cmd(
     since: Annotated[str | None, _SINCE] = None,
     until: Annotated[str | None, _UNTIL] = None,
 ) -> None:
-    """A terminal dashboard of the insights (fits 80 columns; honours NO_COLOR)."""
+    """The insights as a terminal dashboard.
+
+    Fits 80 columns and honours NO_COLOR.
+    """
     data = _load(since, until)
     based = data["based_on"]
     period = (

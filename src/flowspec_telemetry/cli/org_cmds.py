@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 org_app = typer.Typer(
     name="org",
-    help="Aggregate share reports of a team or org in DuckDB (a file) or ClickHouse.",
+    help="Aggregate share reports of a team or org.\n\nIn DuckDB (a file) or ClickHouse.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -88,7 +88,10 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
 ) -> None:
-    """Write the HTML dashboard (--html) and/or the shareable aggregate (--share)."""
+    """Write the HTML dashboard or a share report.
+
+    --html writes the dashboard, --share the shareable aggregate (or both).
+    """
     if epsilon is not None and not (math.isfinite(epsilon) and epsilon > 0):
         fail("--epsilon must be a positive number")
     if preview and html is not None:

@@ -136,7 +136,24 @@ def org_insights(
         "period": {"start": start, "end": end},
         "not_available": dict(NOT_AVAILABLE),
     }
+    _note_suppression(data, k, _int(suppressed_in_reports) + at_org_level, noised)
     return data
+
+
+def _note_suppression(data: dict[str, Any], k: int, suppressed: int, noised: int) -> None:
+    """Say in every answer that small cells are left out (a 0 may be a suppressed count)."""
+    notes = []
+    if suppressed:
+        notes.append(
+            f"{suppressed} cells below k were left out, "
+            "so a 0 or a missing value may be a small count"
+        )
+    if noised:
+        notes.append(f"{noised} reports carry noise (ε-DP), so counts are approximate")
+    if not notes:
+        return
+    for key in ("roles", "commands", "security", "handoffs", "completion"):
+        data[key]["answer"] = f"{data[key]['answer']} ({'; '.join(notes)}.)"
 
 
 def _org_security(section: dict[str, Any]) -> None:

@@ -122,7 +122,11 @@ def _headline(data: Mapping[str, Any], names: Names) -> str:
     dev = security.get("developer")
     dev_share = dev["invocation_share"]["value"] if dev else None
     cards = [
-        _card("Events", num(data["based_on"]["events"]), "in this period"),
+        _card(
+            "Events",
+            num(data["based_on"]["events"]),
+            "counted in cells at or above k" if "org" in data else "in this period",
+        ),
         _card("Top role at init", top_html, top_sub),
         _card(
             "Commands completed",
