@@ -188,3 +188,17 @@ def test_stats_exact_totals_window_and_skipped(project: Path) -> None:
     text = run_cli("stats", cwd=project).stdout
     assert "16 events" in text
     assert "Skipped lines (unreadable): 2" in text
+
+
+def test_view_role_filter_matches_a_role_outside_the_catalog(consented: Path) -> None:
+    from flowspec_telemetry.tracker import Tracker
+
+    tracker = Tracker()
+    tracker.track("role.selected", role="wizard", project_root=consented)
+    tracker.track("role.selected", role="dev", project_root=consented)
+    tracker.close()
+    result = run_cli("view", "--role", "wizard", "--json", cwd=consented)
+    assert result.returncode == 0, result.stderr
+    [event] = [json.loads(x) for x in result.stdout.splitlines()]
+    assert str(event["role"]).startswith("hmac:")
+    assert "wizard" not in result.stdout

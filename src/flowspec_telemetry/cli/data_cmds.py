@@ -13,6 +13,7 @@ from rich.table import Table
 
 from .. import erase, query, totals
 from ..export import ExportError, export
+from ..names import FLOWSPEC
 from ..stats import Stats
 from ..store import ReadStats
 from .exit_codes import ExitCode
@@ -59,7 +60,7 @@ def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         fail(str(exc))
     lo, hi = _window(since, until)
     root = project_or_fail("nothing to view")
-    filt = query.Filter(etype, role, lo, hi)
+    filt = query.Filter(etype, _stored_role(root, role), lo, hi)
     read = ReadStats()
     events: Any = (
         query.stream(root, filt, stats=read)
@@ -94,6 +95,20 @@ def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         out.print(table)
     if read.skipped:
         line(f"({read.skipped} unreadable lines skipped)")
+
+
+def _stored_role(root: Path, role: str | None) -> str | None:
+    """`--role` as it is stored: a catalog role as is, any other as this project's keyed hash."""
+    from ..privacy import SaltError, hash_value, is_hash, read_salt
+    from ..roles import load_catalog
+
+    if role is None or is_hash(role) or role in load_catalog(root).known_roles:
+        return role
+    try:
+        salt = read_salt(root / FLOWSPEC.project_dir)
+    except (OSError, SaltError):
+        salt = None
+    return hash_value(role, salt) if salt else role
 
 
 def _view_shared(root: Path, *, as_json: bool) -> None:
