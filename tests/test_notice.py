@@ -13,7 +13,9 @@ from flowspec_telemetry.events import EVENT_TYPES, FIELDS, NEVER_COLLECTED
 # One entry per notice version: what that notice promised. Changing events.FIELDS,
 # EVENT_TYPES or NEVER_COLLECTED changes the fingerprint: then bump
 # consent.NOTICE_VERSION (everyone is asked again) and add the new pair here.
-FINGERPRINTS = {1: "a21c3db4d2ba260a"}
+# Version 1 was re-fingerprinted once before any release, to make the
+# invocation_id purpose say that a host's own id is stored as a keyed hash.
+FINGERPRINTS = {1: "ef04767ef89a5be6"}
 
 
 def test_the_definition_cannot_change_without_a_new_notice_version() -> None:

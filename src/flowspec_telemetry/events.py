@@ -103,7 +103,8 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
     ),
     FieldSpec(
         "invocation_id",
-        "pairs the started/completed/failed events of one run",
+        "pairs the started/completed/failed events of one run "
+        "(our own inv_ id; an id the host passes is stored as a keyed hash)",
         Sensitivity.GENERATED,
         "inv_01JDQ7ZK3M8W4X2Y6B9C0D1E2F",
     ),
