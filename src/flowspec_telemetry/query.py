@@ -61,12 +61,19 @@ def parse_when(text: str, *, end: bool = False, now: datetime | None = None) -> 
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             return _iso(start + timedelta(days=1) if end else start)
         moment = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        shown = value if len(value) <= 40 and value.isprintable() else "(unprintable)"
-        raise QueryError(f"{shown!r} is not a date or time; use {DATE_HELP}") from None
+    except (ValueError, OverflowError):  # overflow: a day after 9999-12-31
+        raise _not_a_date(value) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _iso(moment)
+    try:
+        return _iso(moment)
+    except OverflowError:  # an offset that moves it outside years 1-9999 in UTC
+        raise _not_a_date(value) from None
+
+
+def _not_a_date(value: str) -> QueryError:
+    shown = value if len(value) <= 40 and value.isprintable() else "(unprintable)"
+    return QueryError(f"{shown!r} is not a date or time; use {DATE_HELP}")
 
 
 def window(since: str | None, until: str | None) -> tuple[str | None, str | None]:

@@ -24,7 +24,7 @@ from typing import Any, Final, Protocol, TypeVar
 from . import scan
 from .names import FLOWSPEC, ToolNames
 from .stats import Stats, compute_stats
-from .store import EVENTS_FILE, ReadStats, archive_paths
+from .store import EVENTS_FILE, ReadStats, archive_paths, open_for_reading
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -70,8 +70,8 @@ def _events_of(piece: Piece, read: ReadStats) -> Iterator[dict[str, Any]]:
     if piece.end is None:
         yield from scan.iter_file(piece.path, read)
         return
-    try:
-        fh = open(piece.path, "rb")  # noqa: SIM115 - closed by the `with` below
+    try:  # never through a symbolic link, like the one-process readers (`store`)
+        fh = open_for_reading(piece.path)
     except FileNotFoundError:
         return
     with fh:
