@@ -54,8 +54,6 @@ def test_scan_matches_store_on_any_bytes(
 def test_scan_handles_overlong_lines_and_gz(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(scan, "_CHUNK", 64)
-    monkeypatch.setattr(scan, "MAX_READ_LINE", 400)
     monkeypatch.setattr(store, "_CHUNK", 64)
     monkeypatch.setattr(store, "MAX_READ_LINE", 400)
     data = dumps_line(event(1)) + b"x" * 900 + b"\n" + dumps_line(event(2))

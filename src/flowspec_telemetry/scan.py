@@ -13,18 +13,17 @@ roughly twice as fast, and with the same flat memory: one chunk at a time.
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from .events import LEGACY_SCHEMA_VERSION, parse_line
 from .names import FLOWSPEC, ToolNames
-from .store import EVENTS_FILE, MAX_READ_LINE, ReadStats, archive_paths, open_for_reading
+from .store import EVENTS_FILE, ReadStats, archive_paths, read_batches
 
 if TYPE_CHECKING:
-    from .store import _Readable
+    pass
 
 _orjson_loads: Callable[[bytes], Any] | None
 try:  # a well-kept parser ~3x faster than the standard library's; optional
@@ -32,35 +31,31 @@ try:  # a well-kept parser ~3x faster than the standard library's; optional
 except ImportError:  # pragma: no cover - orjson is a dependency; the stdlib path is the fallback
     _orjson_loads = None
 
-_CHUNK: Final = 1 << 20
-_OVERLONG: Final = b"\0"  # stands for a line too long to hold; never parses
+
+def _accepted(obj: Any) -> bool:
+    """Whether a parsed line is an event; tags its schema version like `parse_line` does."""
+    if type(obj) is not dict or type(obj.get("event_type")) is not str:
+        return False
+    version = obj.get("schema_version")
+    if version is None:
+        obj["schema_version"] = LEGACY_SCHEMA_VERSION
+    elif type(version) is not str:
+        obj["schema_version"] = str(version)
+    return True
 
 
-def _batches(fh: _Readable) -> Iterator[list[bytes]]:
-    """Lists of complete lines, one list per chunk read (same splitting as `store`)."""
-    rest = b""
-    overlong = False
-    while True:
-        chunk = fh.read(_CHUNK)
-        if not chunk:
-            break
-        parts = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
-        rest = parts.pop()
-        if overlong and parts:
-            parts[0] = _OVERLONG
-            overlong = False
-        if parts:
-            yield parts
-        if len(rest) > MAX_READ_LINE:
-            rest = b""
-            overlong = True
-    if overlong:
-        yield [_OVERLONG]
-    elif rest:
-        yield [rest]
+def _fallback(raw: bytes, stats: ReadStats, append: Callable[[dict[str, Any]], None]) -> None:
+    """The reference parser for a line the fast one refused: blank, bad, or unusual."""
+    if not raw.strip():
+        return
+    event = parse_line(raw)
+    if event is None:
+        stats.skipped += 1
+    else:
+        append(event)
 
 
-def _parse_batch(parts: list[bytes], stats: ReadStats) -> list[dict[str, Any]]:
+def parse_batch(parts: list[bytes], stats: ReadStats) -> list[dict[str, Any]]:
     if _orjson_loads is not None:
         return _parse_batch_orjson(parts, stats, _orjson_loads)
     raw_decode = json.JSONDecoder().raw_decode
@@ -77,21 +72,10 @@ def _parse_batch(parts: list[bytes], stats: ReadStats) -> list[dict[str, Any]]:
                 obj, end = raw_decode(text)
             except (ValueError, RecursionError):
                 obj, end = None, -1
-            if end == len(text) and type(obj) is dict and type(obj.get("event_type")) is str:
-                version = obj.get("schema_version")
-                if version is None:
-                    obj["schema_version"] = LEGACY_SCHEMA_VERSION
-                elif type(version) is not str:
-                    obj["schema_version"] = str(version)
+            if end == len(text) and _accepted(obj):
                 append(obj)
                 continue
-        if not raw.strip():
-            continue
-        event = parse_line(raw)
-        if event is None:
-            stats.skipped += 1
-        else:
-            append(event)
+        _fallback(raw, stats, append)
     stats.events += len(out)
     return out
 
@@ -107,21 +91,10 @@ def _parse_batch_orjson(
             obj = loads(raw)
         except ValueError:  # orjson.JSONDecodeError is a ValueError
             obj = None
-        if type(obj) is dict and type(obj.get("event_type")) is str:
-            version = obj.get("schema_version")
-            if version is None:
-                obj["schema_version"] = LEGACY_SCHEMA_VERSION
-            elif type(version) is not str:
-                obj["schema_version"] = str(version)
+        if _accepted(obj):
             append(obj)
-            continue
-        if not raw.strip():
-            continue
-        event = parse_line(raw)
-        if event is None:
-            stats.skipped += 1
         else:
-            append(event)
+            _fallback(raw, stats, append)
     stats.events += len(out)
     return out
 
@@ -129,17 +102,8 @@ def _parse_batch_orjson(
 def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
     """Events of one file (plain or `.gz`); the same result as `store.iter_file`."""
     stats = stats if stats is not None else ReadStats()
-    try:
-        fh = open_for_reading(path)
-    except FileNotFoundError:
-        return
-    stats.files += 1
-    with fh:
-        try:
-            for parts in _batches(fh):
-                yield from _parse_batch(parts, stats)
-        except (OSError, EOFError, gzip.BadGzipFile):
-            stats.skipped += 1  # a damaged archive: keep what was read, count the rest as one
+    for parts in read_batches(path, stats):
+        yield from parse_batch(parts, stats)
 
 
 def iter_events(

@@ -24,7 +24,7 @@ from typing import Any, Final, Protocol, TypeVar
 from . import scan
 from .names import FLOWSPEC, ToolNames
 from .stats import Stats, compute_stats
-from .store import EVENTS_FILE, ReadStats, archive_paths, open_for_reading
+from .store import EVENTS_FILE, ReadStats, archive_paths, line_batches, open_for_reading
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -77,8 +77,8 @@ def _events_of(piece: Piece, read: ReadStats) -> Iterator[dict[str, Any]]:
     with fh:
         fh.seek(piece.start)
         read.files += 1
-        for parts in scan._batches(_Range(fh, piece.end)):
-            yield from scan._parse_batch(parts, read)
+        for parts in line_batches(_Range(fh, piece.end)):
+            yield from scan.parse_batch(parts, read)
 
 
 def fold(piece: Piece, since: str | None, until: str | None) -> Stats:
