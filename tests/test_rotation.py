@@ -182,3 +182,17 @@ def test_rotation_lock_is_respected(folder: Path) -> None:
         assert (folder / store.EVENTS_FILE).exists()
     assert rotate_if_due(folder, Policy(max_events=5)) is None
     assert not (folder / store.EVENTS_FILE).exists()
+
+
+def test_a_tracker_notices_at_once_that_its_file_was_deleted(consented: Path) -> None:
+    """Another process's `clear`: the very next event goes to a new file, with a new salt."""
+    tracker = Tracker()
+    tracker.track("role.selected", role="wizard", project_root=consented)
+    folder = consented / ".flowspec"
+    old_hash = json.loads((folder / store.EVENTS_FILE).read_text())["role"]
+    os.unlink(folder / store.EVENTS_FILE)
+    os.unlink(folder / "telemetry.salt")
+    assert tracker.track("role.selected", role="wizard", project_root=consented)
+    [event] = [json.loads(x) for x in (folder / store.EVENTS_FILE).read_text().splitlines()]
+    assert event["role"] != old_hash  # hashed with the new salt: old and new cannot be linked
+    assert (folder / "telemetry.salt").exists()

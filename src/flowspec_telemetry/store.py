@@ -53,6 +53,10 @@ class StoreError(OSError):
     """The store refuses to write (a symlink, not a regular file, a short write)."""
 
 
+class FileGone(StoreError):  # noqa: N818 - a signal to reopen, not a failure
+    """The kept-open file was deleted: the caller reopens the path and writes again."""
+
+
 class ReadStats:
     """What a read saw: events returned and lines skipped as unreadable."""
 
@@ -168,7 +172,10 @@ class Appender:
 
     def append(self, line: bytes) -> int:
         fd = self.fd
-        size = os.lseek(fd, 0, os.SEEK_END)  # cheaper than fstat; O_APPEND writes at the end anyway
+        st = os.fstat(fd)
+        if st.st_nlink == 0:  # deleted under us (clear, or compaction after a rotation)
+            raise FileGone(errno.ENOENT, "the telemetry file was removed; reopen it")
+        size = st.st_size
         if size and size != self._end and self._torn(size):
             line = b"\n" + line  # the last writer died mid-line: start clean
         written = os.write(fd, line)

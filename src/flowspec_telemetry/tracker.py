@@ -177,51 +177,62 @@ class Tracker:
                 if self._state_for(project_root, create=False) is not None:
                     self._debug(f"not recorded: unknown event type ({_safe_type(event_type)})")
                 return None
-            state = self._state_for(project_root, create=True)
-            if state is None:
-                return None
-            values = _Values(state)
-            role_v = values.free(role, state.catalog.known_roles)
-            if role_v is None:
-                role_v = self.current_role_of(state, values)
-            agent_v = values.agent(agent)
-            now_ns = self._clock() if self._clock is not None else None
-            event: dict[str, Any] = {
-                "schema_version": events.SCHEMA_VERSION,
-                "event_id": "evt_" + events.ulid(now_ns),
-                "timestamp": events.utc_timestamp(now_ns),
-                "event_type": etype,
-                "role": role_v,
-                "command": values.free(command, state.catalog.known_commands),
-                "agent": agent_v,
-                "project_id": state.project_id,
-            }
-            values.add_optional(
-                event,
-                agent_v,
-                previous_role=previous_role,
-                agent_role=agent_role,
-                from_agent=from_agent,
-                to_agent=to_agent,
-                session_id=session_id,
-                invocation_id=invocation_id,
-                duration_ms=duration_ms,
-                outcome=outcome,
-                source=source,
-            )
-            event["context"] = self._context
-            event_id = self._write(state, event)
-            if event_id and etype in _SELECTIONS and role_v and role_v != state.selected_role:
-                state.selected_role = role_v
+            retried = False
+            while True:  # twice at most: once more if the file was deleted under us
+                state = self._state_for(project_root, create=True)
+                if state is None:
+                    return None
+                values = _Values(state)
+                role_v = values.free(role, state.catalog.known_roles)
+                if role_v is None:
+                    role_v = self.current_role_of(state, values)
+                agent_v = values.agent(agent)
+                now_ns = self._clock() if self._clock is not None else None
+                event: dict[str, Any] = {
+                    "schema_version": events.SCHEMA_VERSION,
+                    "event_id": "evt_" + events.ulid(now_ns),
+                    "timestamp": events.utc_timestamp(now_ns),
+                    "event_type": etype,
+                    "role": role_v,
+                    "command": values.free(command, state.catalog.known_commands),
+                    "agent": agent_v,
+                    "project_id": state.project_id,
+                }
+                values.add_optional(
+                    event,
+                    agent_v,
+                    previous_role=previous_role,
+                    agent_role=agent_role,
+                    from_agent=from_agent,
+                    to_agent=to_agent,
+                    session_id=session_id,
+                    invocation_id=invocation_id,
+                    duration_ms=duration_ms,
+                    outcome=outcome,
+                    source=source,
+                )
+                event["context"] = self._context
                 try:
-                    if state.folder is not None:
-                        roles.write_selected_role(state.folder, role_v)
-                except OSError as exc:  # the event is recorded; only the default role is not
-                    self._debug(f"current role not remembered: {exc.strerror}")
-            return event_id
+                    event_id = self._write(state, event)
+                except store.FileGone:  # cleared or compacted away: build it again, anew
+                    if retried:
+                        raise
+                    retried = True
+                    continue
+                if event_id and etype in _SELECTIONS and role_v and role_v != state.selected_role:
+                    self._remember_role(state, role_v)
+                return event_id
         except Exception as exc:  # the host must never see our failures
             self._debug(f"not recorded ({_safe_type(event_type)}): {type(exc).__name__}: {exc}")
             return None
+
+    def _remember_role(self, state: _ProjectState, role: str) -> None:
+        state.selected_role = role
+        try:
+            if state.folder is not None:
+                roles.write_selected_role(state.folder, role)
+        except OSError as exc:  # the event is recorded; only the default role is not
+            self._debug(f"current role not remembered: {exc.strerror}")
 
     def current_role_of(self, state: _ProjectState, values: _Values | None = None) -> str | None:
         """The person's role: $FLOWSPEC_ROLE, else the last selection, else `roles.primary`."""
@@ -385,8 +396,8 @@ class Tracker:
             raise RuntimeError("project not opened")
         try:
             size = appender.append(line)
-        except OSError:
-            state.close()  # reopen (and look at the folder again) on the next call
+        except OSError:  # FileGone too: reopen, and look at the folder again
+            state.close()
             state.deadline = 0.0
             raise
         if size >= state.rotate_at:
