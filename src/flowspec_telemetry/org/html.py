@@ -15,48 +15,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._version import __version__
-from ..report import svg
 from ..report.html import (
     CSP,
     Names,
     _commands,
     _handoffs,
     _headline,
-    _rate_cell,
     _roles,
-    _section,
-    value_html,
 )
-from ..report.html import (
-    _completion as local_completion,
-)
+from ..report.html import _completion as local_completion
+from ..report.html import _security as local_security
 from ..report.style import CSS
 from ..report.text import esc, num
 from ..roles import DEFAULT_CATALOG
 
 
 def _security(data: Mapping[str, Any], names: Names) -> str:
-    security = data["security"]
-    rows = "".join(
-        f"<tr><td>{names.role_html(role)}</td>"
-        f"<td>{_rate_cell(r['invocation_share'], color=svg.PALETTE[3])}</td></tr>"
-        for role, r in list(security["per_role"].items())[:20]
-    )
-    agents = ", ".join(value_html(a) for a in security["security_agents"][:10]) or "none"
-    body = f'<p class="muted small">Security agents: {agents}.</p>' + (
-        '<div class="scroll"><table class="tbl"><thead><tr><th>role</th>'
-        f"<th>agent invocations that are security agents</th></tr></thead><tbody>{rows}"
-        "</tbody></table></div>"
-        if rows
-        else '<p class="empty">No agent invocation above k in the ingested reports.</p>'
-    )
-    return _section(
-        "security",
-        "3",
-        "Do developers use security agents?",
-        security["answer"],
-        body,
-        based_on=security["based_on"],
+    return local_security(
+        data, names, sessions=False, empty="No agent invocation above k in the ingested reports."
     )
 
 

@@ -213,22 +213,35 @@ def _commands(data: Mapping[str, Any], names: Names) -> str:
     )
 
 
-def _security(data: Mapping[str, Any], names: Names) -> str:
+def _security(
+    data: Mapping[str, Any],
+    names: Names,
+    *,
+    sessions: bool = True,
+    empty: str = "No agent invocation recorded yet.",
+) -> str:
+    """Security-agent use per role; `sessions=False` where no session ids exist (org level)."""
     security = data["security"]
+
+    def session_cell(r: Mapping[str, Any]) -> str:
+        return (
+            f"<td>{_rate_cell(r['session_share'], color=svg.PALETTE[3])}</td>" if sessions else ""
+        )
+
     rows = "".join(
-        f"<tr><td>{names.role_html(role)}</td>"
-        f"<td>{_rate_cell(r['session_share'], color=svg.PALETTE[3])}</td>"
+        f"<tr><td>{names.role_html(role)}</td>{session_cell(r)}"
         f"<td>{_rate_cell(r['invocation_share'], color=svg.PALETTE[3])}</td></tr>"
         for role, r in list(security["per_role"].items())[:20]
     )
-    agents = ", ".join(value_html(a) for a in security["security_agents"][:10])
+    agents = ", ".join(value_html(a) for a in security["security_agents"][:10]) or "none"
+    session_head = "<th>sessions using a security agent</th>" if sessions else ""
     body = f'<p class="muted small">Security agents: {agents}.</p>' + (
         '<div class="scroll"><table class="tbl"><thead><tr><th>role</th>'
-        "<th>sessions using a security agent</th>"
+        f"{session_head}"
         f"<th>agent invocations that are security agents</th></tr></thead><tbody>{rows}"
         "</tbody></table></div>"
         if rows
-        else '<p class="empty">No agent invocation recorded yet.</p>'
+        else f'<p class="empty">{esc(empty)}</p>'
     )
     return _section(
         "security",
