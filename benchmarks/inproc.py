@@ -28,8 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flowspec_telemetry import consent, track
-from flowspec_telemetry.tracker import default_tracker
+from flowspec_telemetry import track
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.tracker import default_tracker
 
 _CALLS: list[tuple[str, dict[str, Any]]] = [
     ("role.selected", {"role": "dev", "source": "init"}),
@@ -63,7 +64,9 @@ def make_project(root: Path, workflow: Path, *, consent_yes: bool) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(workflow, root / "flowspec_workflow.yml")
     if consent_yes:
-        consent.write_record(consent.project_config_path(root), consent.new_record("yes"))
+        consent_rules.write_record(
+            consent_rules.project_config_path(root), consent_rules.new_record("yes")
+        )
     return root
 
 

@@ -30,11 +30,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from flowspec_telemetry.core.roles import DEFAULT_CATALOG
 from flowspec_telemetry.org.aggregate import org_insights
 from flowspec_telemetry.org.backends import StoreError, open_store, parse_target
 from flowspec_telemetry.org.ingest import Accepted, ingest, read_report
 from flowspec_telemetry.report.share import TABLES, _catalog_lists, _domain, build_share_report
-from flowspec_telemetry.roles import DEFAULT_CATALOG
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).with_name("flowspec-telemetry")

@@ -215,7 +215,8 @@ def make_project(root: Path, python: Path, env: dict[str, str], *, consent_yes: 
     shutil.copyfile(WORKFLOW, root / "flowspec_workflow.yml")
     if consent_yes:
         code = (
-            "import sys; from pathlib import Path; from flowspec_telemetry import consent; "
+            "import sys; from pathlib import Path; "
+            "from flowspec_telemetry.core import consent_rules as consent; "
             "r = Path(sys.argv[1]); "
             "consent.write_record(consent.project_config_path(r), consent.new_record('yes'))"
         )

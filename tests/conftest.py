@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import flowspec_telemetry
-from flowspec_telemetry import consent
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.tracker import Tracker
 
 SHARED = Path(__file__).parent / "data"
 CONSOLE_SCRIPT = Path(sys.executable).with_name("flowspec-telemetry")
@@ -53,7 +53,9 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def consented(project: Path) -> Path:
     """A project whose person has said yes (project-local record)."""
-    consent.write_record(consent.project_config_path(project), consent.new_record("yes"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(project), consent_rules.new_record("yes")
+    )
     return project
 
 

@@ -103,9 +103,11 @@ def test_import_loads_no_heavy_module(tmp_path: Path) -> None:
 
 def test_track_alone_stays_light(tmp_path: Path) -> None:
     """A host that records an event never loads typer, rich, yaml or dataclasses."""
-    from flowspec_telemetry import consent
+    from flowspec_telemetry.core import consent_rules
 
-    consent.write_record(consent.project_config_path(tmp_path), consent.new_record("yes"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(tmp_path), consent_rules.new_record("yes")
+    )
     data = _fresh(
         "import sys, json\n"
         "from flowspec_telemetry import track, RoleEvent\n"
@@ -121,9 +123,9 @@ def test_lazy_names_load_their_module_on_first_use(tmp_path: Path) -> None:
     data = _fresh(
         "import sys, json\n"
         "import flowspec_telemetry as f\n"
-        "a = 'flowspec_telemetry.prompt' in sys.modules\n"
+        "a = 'flowspec_telemetry.consent.prompt' in sys.modules\n"
         "f.PromptResult\n"
-        "b = 'flowspec_telemetry.prompt' in sys.modules\n"
+        "b = 'flowspec_telemetry.consent.prompt' in sys.modules\n"
         "print(json.dumps({'a': a, 'b': b}))\n",
         tmp_path,
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 from types import ModuleType
 
 from flowspec_telemetry import parse_line
-from flowspec_telemetry.events import EVENT_TYPE_VALUES, MAX_LINE_BYTES
-from flowspec_telemetry.store import ReadStats, iter_file
+from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, MAX_LINE_BYTES
+from flowspec_telemetry.core.store import ReadStats, iter_file
 
 _GEN = Path(__file__).resolve().parent.parent / "benchmarks" / "eventgen.py"
 

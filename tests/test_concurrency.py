@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import rotation, scan, store
+from flowspec_telemetry.core import rotation, store
+from flowspec_telemetry.history import fast_reader
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +45,7 @@ def _read_all(root: Path) -> tuple[list[dict[str, object]], store.ReadStats]:
     read = store.ReadStats()
     events = list(store.iter_events(root, stats=read))
     fast = store.ReadStats()
-    assert list(scan.iter_events(root, stats=fast)) == events
+    assert list(fast_reader.iter_events(root, stats=fast)) == events
     assert (fast.events, fast.skipped) == (read.events, read.skipped)
     return events, read
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent
-from flowspec_telemetry.consent import (
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.consent_rules import (
     ConsentFileError,
     ConsentRecord,
     Rule,
@@ -99,7 +99,7 @@ def test_global_answer_applies_without_a_project() -> None:
 
 
 def test_answer_for_an_older_notice_counts_as_not_asked(project: Path) -> None:
-    record = ConsentRecord(True, "2025-01-01T00:00:00Z", consent.NOTICE_VERSION - 1)
+    record = ConsentRecord(True, "2025-01-01T00:00:00Z", consent_rules.NOTICE_VERSION - 1)
     write_record(project_config_path(project), record)
     decision = decide(project, environ={})
     assert (decision.enabled, decision.rule) == (False, Rule.NOT_ASKED)
@@ -148,7 +148,7 @@ def test_record_written_atomically_and_privately(project: Path) -> None:
     data = json.loads(path.read_text())
     assert data["enabled"] is False
     assert data["answer"] == "later"
-    assert data["notice_version"] == consent.NOTICE_VERSION
+    assert data["notice_version"] == consent_rules.NOTICE_VERSION
     assert data["decided_at"].endswith("Z")
     assert (path.stat().st_mode & 0o777) == 0o600
     assert (path.parent.stat().st_mode & 0o777) == 0o700

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent
-from flowspec_telemetry.consent import ConsentFileError, Rule
-from flowspec_telemetry.control import (
+from flowspec_telemetry.consent.answers import (
     NoProjectError,
     current_decision,
     disable_telemetry,
@@ -17,8 +15,10 @@ from flowspec_telemetry.control import (
     record_answer,
     team_allows,
 )
-from flowspec_telemetry.names import ToolNames
-from flowspec_telemetry.tracker import default_tracker
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.consent_rules import ConsentFileError, Rule
+from flowspec_telemetry.core.names import ToolNames
+from flowspec_telemetry.core.tracker import default_tracker
 
 
 def _veto(project: Path) -> None:
@@ -30,25 +30,25 @@ def test_enable_globally_writes_the_global_record_only(project: Path) -> None:
     change = enable_telemetry(project_root=project)
     assert change.answer == "yes"
     assert change.scope == "global"
-    assert change.path == consent.global_config_path()
+    assert change.path == consent_rules.global_config_path()
     assert change.before is None
     assert change.changed
     assert not change.overridden
     assert change.decision.enabled
     assert change.decision.rule is Rule.GLOBAL_ANSWER
-    record = consent.read_record(change.path)
+    record = consent_rules.read_record(change.path)
     assert record is not None
     assert (record.answer, record.enabled, record.notice_version) == (
         "yes",
         True,
-        consent.NOTICE_VERSION,
+        consent_rules.NOTICE_VERSION,
     )
-    assert not consent.project_config_path(project).exists()
+    assert not consent_rules.project_config_path(project).exists()
 
 
 def test_enable_for_the_project_and_again_is_not_a_change(project: Path) -> None:
     first = enable_telemetry(scope="project", project_root=project / ".")
-    assert first.path == consent.project_config_path(project)
+    assert first.path == consent_rules.project_config_path(project)
     assert first.decision.rule is Rule.PROJECT_ANSWER
     second = enable_telemetry(scope="project", project_root=project)
     assert second.before is not None and second.before.answer == "yes"
@@ -56,12 +56,14 @@ def test_enable_for_the_project_and_again_is_not_a_change(project: Path) -> None
     third = disable_telemetry(scope="project", project_root=project)
     assert third.changed
     assert (third.answer, third.decision.enabled, third.overridden) == ("no", False, False)
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
 
 
 def test_an_answer_for_an_older_notice_is_a_change(project: Path) -> None:
-    path = consent.project_config_path(project)
-    consent.write_record(path, consent.ConsentRecord(True, "2020-01-01T00:00:00Z", 0, "yes"))
+    path = consent_rules.project_config_path(project)
+    consent_rules.write_record(
+        path, consent_rules.ConsentRecord(True, "2020-01-01T00:00:00Z", 0, "yes")
+    )
     assert enable_telemetry(scope="project", project_root=project).changed
 
 
@@ -97,7 +99,7 @@ def test_an_environment_yes_outvotes_a_recorded_no(project: Path) -> None:
 
 def test_later_is_recorded_with_its_date_and_is_off(project: Path) -> None:
     change = record_answer("later", project_root=project, ask_again_after="2026-11-09T00:00:00Z")
-    record = consent.read_record(change.path)
+    record = consent_rules.read_record(change.path)
     assert record is not None
     assert (record.answer, record.enabled, record.ask_again_after) == (
         "later",
@@ -112,7 +114,7 @@ def test_project_scope_outside_a_project_raises_and_writes_nothing(tmp_path: Pat
         enable_telemetry(scope="project", project_root=tmp_path)
     with pytest.raises(NoProjectError, match=r"acme_workflow\.yml"):
         disable_telemetry(scope="project", project_root=tmp_path, names=ToolNames("acme"))
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
     assert isinstance(NoProjectError(), LookupError)
 
 
@@ -128,7 +130,7 @@ def _corrupt(path: Path) -> None:
 
 
 def test_a_corrupt_file_is_never_overwritten(project: Path) -> None:
-    path = consent.global_config_path()
+    path = consent_rules.global_config_path()
     _corrupt(path)
     for call in (enable_telemetry, disable_telemetry):
         with pytest.raises(ConsentFileError, match="corrupt"):
@@ -137,13 +139,13 @@ def test_a_corrupt_file_is_never_overwritten(project: Path) -> None:
 
 
 def test_a_corrupt_other_record_blocks_a_yes_but_never_a_no(project: Path) -> None:
-    other = consent.project_config_path(project)
+    other = consent_rules.project_config_path(project)
     _corrupt(other)
     with pytest.raises(ConsentFileError):
         enable_telemetry(project_root=project)
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
     change = disable_telemetry(project_root=project)
-    assert change.path == consent.global_config_path()
+    assert change.path == consent_rules.global_config_path()
     assert not change.decision.enabled
     assert other.read_text() == "{not json"
 
@@ -152,9 +154,9 @@ def test_read_records_names_both_scopes(project: Path, tmp_path: Path) -> None:
     enable_telemetry(scope="project", project_root=project)
     found = read_records(project)
     assert list(found) == ["project", "global"]
-    assert found["project"][0] == consent.project_config_path(project)
+    assert found["project"][0] == consent_rules.project_config_path(project)
     assert found["project"][1] is not None and found["project"][1].answer == "yes"
-    assert found["global"] == (consent.global_config_path(), None)
+    assert found["global"] == (consent_rules.global_config_path(), None)
     assert list(read_records(None)) == ["global"]
 
 

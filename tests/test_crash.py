@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import rotation, scan, store
+from flowspec_telemetry.core import rotation, store
+from flowspec_telemetry.history import fast_reader
 
 from .conftest import run_cli
 
@@ -62,7 +63,7 @@ def _writer(root: Path, round_: int, n: int) -> tuple[subprocess.Popen[bytes], P
 def _numbers_by_round(root: Path) -> tuple[dict[int, list[int]], store.ReadStats]:
     read = store.ReadStats()
     events = list(store.iter_events(root, stats=read))
-    assert list(scan.iter_events(root)) == events
+    assert list(fast_reader.iter_events(root)) == events
     ids = [e["event_id"] for e in events]
     assert len(set(ids)) == len(ids), "duplicate events"
     rounds: dict[int, list[int]] = {}
@@ -113,7 +114,7 @@ def test_writers_killed_in_a_tight_loop_lose_at_most_the_event_in_flight(
 _KILL_AT = """
 import os, signal, sys
 from pathlib import Path
-from flowspec_telemetry import rotation
+from flowspec_telemetry.core import rotation
 step = sys.argv[2]
 real_rename, real_unlink = os.rename, os.unlink
 def rename(src, dst, *a, **k):

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from flowspec_telemetry import consent, demo, iter_events
+from flowspec_telemetry import demo, iter_events
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.events import EVENT_TYPE_VALUES
+from flowspec_telemetry.core.names import ToolNames
+from flowspec_telemetry.core.roles import parse_workflow_text
+from flowspec_telemetry.core.store import ReadStats
+from flowspec_telemetry.core.tracker import Tracker
 from flowspec_telemetry.demo import PERSONAS, START_NS, build_demo, workflow_text
-from flowspec_telemetry.events import EVENT_TYPE_VALUES
-from flowspec_telemetry.names import ToolNames
-from flowspec_telemetry.roles import parse_workflow_text
-from flowspec_telemetry.store import ReadStats
-from flowspec_telemetry.tracker import Tracker
 
 RANDOM_PER_RUN = {"event_id", "project_id", "session_id", "invocation_id"}
 
@@ -96,10 +97,10 @@ def test_no_days_records_only_the_role_selections(tmp_path: Path) -> None:
 def test_consent_is_given_for_that_folder_only(tmp_path: Path, project: Path) -> None:
     folder = tmp_path / "d"
     build_demo(folder, days=1)
-    assert consent.decide(folder).rule is consent.Rule.PROJECT_ANSWER
-    assert consent.decide(folder).enabled
-    assert not consent.global_config_path().exists()
-    assert not consent.decide(project).enabled
+    assert consent_rules.decide(folder).rule is consent_rules.Rule.PROJECT_ANSWER
+    assert consent_rules.decide(folder).enabled
+    assert not consent_rules.global_config_path().exists()
+    assert not consent_rules.decide(project).enabled
     assert (folder / "flowspec_workflow.yml").read_text() == workflow_text()
 
 
@@ -135,7 +136,7 @@ def test_the_environment_speaks_for_the_person_not_the_demo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DO_NOT_TRACK", "1")
-    consent.write_record(consent.global_config_path(), consent.new_record("no"))
+    consent_rules.write_record(consent_rules.global_config_path(), consent_rules.new_record("no"))
     assert build_demo(tmp_path / "d", days=2) == build_demo(tmp_path / "e", days=2) > 0
 
 

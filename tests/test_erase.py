@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent, erase
-from flowspec_telemetry.erase import Cleared, clear, count_events, telemetry_files
-from flowspec_telemetry.names import ToolNames
-from flowspec_telemetry.store import GITIGNORE, GITIGNORE_BODY, StoreError
-from flowspec_telemetry.tracker import default_tracker
+from flowspec_telemetry.core import consent_rules, erase
+from flowspec_telemetry.core.erase import Cleared, clear, count_events, telemetry_files
+from flowspec_telemetry.core.names import ToolNames
+from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, StoreError
+from flowspec_telemetry.core.tracker import default_tracker
 
 LINE = b'{"schema_version":"1.0","event_type":"role.selected","role":"dev"}\n'
 
@@ -34,7 +34,7 @@ def fill(root: Path) -> Path:
 
 def test_clear_removes_every_telemetry_file_and_keeps_the_rest(consented: Path) -> None:
     folder = fill(consented)
-    record = consent.project_config_path(consented)
+    record = consent_rules.project_config_path(consented)
     out = clear(consented)
     assert (out.events, out.skipped) == (6, 1)
     assert sorted(p.name for p in out.files) == [
@@ -53,19 +53,19 @@ def test_clear_removes_every_telemetry_file_and_keeps_the_rest(consented: Path) 
         "telemetry-config.json",
     ]
     assert record.exists()
-    assert consent.decide(consented).enabled  # the answer stays
+    assert consent_rules.decide(consented).enabled  # the answer stays
 
 
 def test_reset_consent_removes_both_records_and_the_emptied_folder(consented: Path) -> None:
     folder = fill(consented)
     (folder / "host-settings.json").unlink()
-    global_path = consent.global_config_path()
-    consent.write_record(global_path, consent.new_record("yes"))
+    global_path = consent_rules.global_config_path()
+    consent_rules.write_record(global_path, consent_rules.new_record("yes"))
     out = clear(consented, reset_consent=True)
-    assert out.consent_files == [consent.project_config_path(consented), global_path]
+    assert out.consent_files == [consent_rules.project_config_path(consented), global_path]
     assert not global_path.exists()
     assert not folder.exists()  # only our .gitignore was left: both went
-    assert consent.decide(consented).rule is consent.Rule.NOT_ASKED
+    assert consent_rules.decide(consented).rule is consent_rules.Rule.NOT_ASKED
 
 
 def test_reset_consent_without_records_lists_nothing(project: Path) -> None:

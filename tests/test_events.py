@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowspec_telemetry import events
-from flowspec_telemetry.events import (
+from flowspec_telemetry.core import events
+from flowspec_telemetry.core.events import (
     EVENT_TYPES,
     FIELDS,
     Event,
@@ -61,9 +61,7 @@ def test_ulid_shape_and_time_order() -> None:
 def test_ulids_unique_within_a_millisecond_and_across_processes() -> None:
     same_ms = {ulid(1_700_000_000_000_000_000) for _ in range(5000)}
     assert len(same_ms) == 5000
-    code = (
-        "from flowspec_telemetry.events import ulid\nprint('\\n'.join(ulid() for _ in range(2000)))"
-    )
+    code = "from flowspec_telemetry.core.events import ulid\nprint('\\n'.join(ulid() for _ in range(2000)))"
     outs = [
         subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True

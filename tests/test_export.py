@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowspec_telemetry import export
-from flowspec_telemetry.export import CSV_COLUMNS, ExportError, csv_row, neutralise
+from flowspec_telemetry.report import export
+from flowspec_telemetry.report.export import CSV_COLUMNS, ExportError, csv_row, neutralise
 
 from .cli._events import event, write_history
 

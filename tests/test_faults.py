@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent, permissions, scan, status, store
-from flowspec_telemetry.events import parse_line
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.consent import status
+from flowspec_telemetry.core import consent_rules, permissions, store
+from flowspec_telemetry.core.events import parse_line
+from flowspec_telemetry.core.tracker import Tracker
+from flowspec_telemetry.history import fast_reader
 
 from . import _faults
 from .conftest import SHARED
@@ -28,7 +30,9 @@ from .conftest import SHARED
 def _consented_project(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "flowspec_workflow.yml").write_text((SHARED / "flowspec_workflow.yml").read_text())
-    consent.write_record(consent.project_config_path(root), consent.new_record("yes"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(root), consent_rules.new_record("yes")
+    )
     return root
 
 
@@ -36,7 +40,7 @@ def _readers_agree(root: Path) -> list[dict[str, object]]:
     """Every reader runs and sees the same events; returns them."""
     read = store.ReadStats()
     events = list(store.iter_events(root, stats=read))
-    assert list(scan.iter_events(root)) == events
+    assert list(fast_reader.iter_events(root)) == events
     assert store.tail_events(root, 5) == events[-5:]
     return events
 
@@ -204,7 +208,9 @@ def test_symlinked_project_folder_is_never_written_through(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (project / ".flowspec").symlink_to(elsewhere)
-    consent.write_record(elsewhere / consent.CONFIG_FILE, consent.new_record("yes"))
+    consent_rules.write_record(
+        elsewhere / consent_rules.CONFIG_FILE, consent_rules.new_record("yes")
+    )
     before = _faults.snapshot(elsewhere)
     assert tracker.track("role.selected", role="dev", project_root=project) is None
     assert _faults.snapshot(elsewhere) == before
@@ -246,7 +252,7 @@ def test_garbage_in_a_cache_or_state_file_never_stops_tracking(
 def test_garbage_global_config_means_off_and_is_left_alone(
     project: Path, tracker: Tracker, content: bytes
 ) -> None:
-    path = consent.global_config_path()
+    path = consent_rules.global_config_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
     assert tracker.track("role.selected", project_root=project) is None
@@ -256,7 +262,7 @@ def test_garbage_global_config_means_off_and_is_left_alone(
 
 
 def test_consent_file_that_is_a_folder_means_off(project: Path, tracker: Tracker) -> None:
-    consent.project_config_path(project).mkdir(parents=True)
+    consent_rules.project_config_path(project).mkdir(parents=True)
     assert tracker.track("role.selected", project_root=project) is None
     assert "folder" in status.gather(project)["warnings"][0]
 

@@ -16,12 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry import insights, query, scan, store, totals
+from flowspec_telemetry.analysis import insights, parallel_totals
 from flowspec_telemetry.cli.app import run
-from flowspec_telemetry.events import FIELD_NAMES, RoleEvent, parse_line
-from flowspec_telemetry.export import render
-from flowspec_telemetry.privacy import scrub
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.core import store
+from flowspec_telemetry.core.events import FIELD_NAMES, RoleEvent, parse_line
+from flowspec_telemetry.core.privacy import scrub
+from flowspec_telemetry.core.tracker import Tracker
+from flowspec_telemetry.history import fast_reader, selection
+from flowspec_telemetry.report.export import render
 
 from .test_privacy import SCRUBBABLE
 
@@ -45,13 +47,13 @@ def _every_reader(root: Path) -> None:
     for _ in store.iter_events(root):
         pass
     store.tail_events(root, 7)
-    list(scan.iter_events(root))
-    list(query.select(root, 5, query.Filter(None, None, None, None)))
-    list(query.stream(root, query.Filter(None, "dev", "2026-01-01T00:00:00.000Z", None)))
-    totals.compute(root).to_json()
+    list(fast_reader.iter_events(root))
+    list(selection.select(root, 5, selection.Filter(None, None, None, None)))
+    list(selection.stream(root, selection.Filter(None, "dev", "2026-01-01T00:00:00.000Z", None)))
+    parallel_totals.compute(root).to_json()
     insights.project_insights(root)
     for fmt in ("csv", "json", "jsonl"):
-        for _ in render(scan.iter_events(root), fmt):
+        for _ in render(fast_reader.iter_events(root), fmt):
             pass
 
 

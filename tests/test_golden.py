@@ -13,8 +13,8 @@ import json
 import os
 from pathlib import Path
 
+from flowspec_telemetry.analysis.insights import project_insights
 from flowspec_telemetry.demo import build_demo
-from flowspec_telemetry.insights import project_insights
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "demo-insights.json"
 

@@ -15,7 +15,7 @@ from flowspec_telemetry import (
     track_role_changed,
     track_role_selected,
 )
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.core.tracker import Tracker
 
 from .conftest import read_events
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from flowspec_telemetry.events import dumps_line
+from flowspec_telemetry.core.events import dumps_line
 
 from .conftest import run_cli
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowspec_telemetry.insights import (
+from flowspec_telemetry.analysis.insights import (
     INSIGHTS_VERSION,
     MAX_LABEL,
     Durations,
@@ -245,7 +245,7 @@ def test_exact_quantiles_while_small(values: list[float]) -> None:
 
 
 def test_insights_accumulator_is_reusable_for_a_catalog() -> None:
-    from flowspec_telemetry.roles import DEFAULT_CATALOG
+    from flowspec_telemetry.core.roles import DEFAULT_CATALOG
 
     acc = Insights.for_catalog(DEFAULT_CATALOG)
     acc.add(
@@ -256,17 +256,17 @@ def test_insights_accumulator_is_reusable_for_a_catalog() -> None:
 
 def test_parallel_fold_gives_the_same_answer(consented: Any, monkeypatch: Any) -> None:
     """Folding pieces of the history in worker processes merges to the one-pass result."""
-    from flowspec_telemetry import totals
-    from flowspec_telemetry.events import dumps_line
-    from flowspec_telemetry.insights import project_insights
+    from flowspec_telemetry.analysis import parallel_totals
+    from flowspec_telemetry.analysis.insights import project_insights
+    from flowspec_telemetry.core.events import dumps_line
 
     folder = consented / ".flowspec"
     folder.mkdir(exist_ok=True)
     lines = b"".join(dumps_line(e) for e in known_dataset() * 40) + b"{torn\n"
     (folder / "telemetry.jsonl").write_bytes(lines)
     serial = project_insights(consented, workers=1)
-    monkeypatch.setattr(totals, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(totals, "_PIECE_MIN_BYTES", 1024)
+    monkeypatch.setattr(parallel_totals, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 1024)
     parallel = project_insights(consented, workers=2)
     assert parallel == serial
     assert serial["based_on"]["events"] == 54 * 40

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from flowspec_telemetry import iter_events, tail_events
-from flowspec_telemetry.stats import compute_stats
-from flowspec_telemetry.store import ReadStats
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.analysis.stats import compute_stats
+from flowspec_telemetry.core.store import ReadStats
+from flowspec_telemetry.core.tracker import Tracker
 
 LEGACY = [
     {"event_type": "role.selected", "timestamp": "2025-10-01T09:00:00.000000+00:00", "role": "dev",

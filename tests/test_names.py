@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.names import DEFAULT_TOOL, FLOWSPEC, ToolNames
+from flowspec_telemetry.core.names import DEFAULT_TOOL, FLOWSPEC, ToolNames
 
 
 def test_default_names_are_flowspec() -> None:

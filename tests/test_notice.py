@@ -7,19 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flowspec_telemetry import consent, notice, privacy
-from flowspec_telemetry.events import EVENT_TYPES, FIELDS, NEVER_COLLECTED
+from flowspec_telemetry.consent import notice
+from flowspec_telemetry.core import consent_rules, privacy
+from flowspec_telemetry.core.events import EVENT_TYPES, FIELDS, NEVER_COLLECTED
 
 # One entry per notice version: what that notice promised. Changing events.FIELDS,
 # EVENT_TYPES or NEVER_COLLECTED changes the fingerprint: then bump
-# consent.NOTICE_VERSION (everyone is asked again) and add the new pair here.
+# consent_rules.NOTICE_VERSION (everyone is asked again) and add the new pair here.
 # Version 1 was re-fingerprinted once before any release, to make the
 # invocation_id purpose say that a host's own id is stored as a keyed hash.
 FINGERPRINTS = {1: "ef04767ef89a5be6"}
 
 
 def test_the_definition_cannot_change_without_a_new_notice_version() -> None:
-    assert notice.fingerprint() == FINGERPRINTS[consent.NOTICE_VERSION]
+    assert notice.fingerprint() == FINGERPRINTS[consent_rules.NOTICE_VERSION]
 
 
 def test_notice_lists_every_field_and_never_collected_item(project: Path) -> None:
@@ -55,7 +56,7 @@ def test_schema_matches_the_definition() -> None:
 
 def test_importing_the_api_and_prompt_stays_free_of_typer_and_rich() -> None:
     code = (
-        "import sys, flowspec_telemetry, flowspec_telemetry.prompt, flowspec_telemetry.control;"
+        "import sys, flowspec_telemetry, flowspec_telemetry.consent.prompt, flowspec_telemetry.consent.answers;"
         "from flowspec_telemetry import maybe_prompt;"
         "r = maybe_prompt();"
         "assert not r.asked, r;"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import permissions, rotation
+from flowspec_telemetry.core import permissions, rotation
 
 from . import _faults
 from .conftest import CONSOLE_SCRIPT, run_cli

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.events import RoleEvent
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.core.events import RoleEvent
+from flowspec_telemetry.core.tracker import Tracker
 
 from .conftest import all_files_text, run_cli
 

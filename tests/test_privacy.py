@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry.privacy import (
+from flowspec_telemetry.core.privacy import (
     SALT_BYTES,
     SaltError,
     hash_value,
@@ -157,6 +157,6 @@ def test_keyed_hasher_is_exactly_hmac_sha256(key: bytes, data: bytes) -> None:
     import hashlib
     import hmac
 
-    from flowspec_telemetry.privacy import KeyedHasher
+    from flowspec_telemetry.core.privacy import KeyedHasher
 
     assert KeyedHasher(key).hexdigest(data) == hmac.new(key, data, hashlib.sha256).hexdigest()

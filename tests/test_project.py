@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.names import ToolNames
-from flowspec_telemetry.project import find_project_root, find_root
+from flowspec_telemetry.core.names import ToolNames
+from flowspec_telemetry.core.project import find_project_root, find_root
 
 
 def test_the_workflow_file_marks_a_project_from_any_folder_below(project: Path) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent, prompt
-from flowspec_telemetry.consent import ConsentRecord
-from flowspec_telemetry.prompt import LATER_DAYS, in_ci, maybe_prompt, why_not_ask
+from flowspec_telemetry.consent import prompt
+from flowspec_telemetry.consent.prompt import LATER_DAYS, in_ci, maybe_prompt, why_not_ask
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.consent_rules import ConsentRecord
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -34,7 +35,7 @@ def ask(project: Path, reply: str, **kwargs: object) -> tuple[prompt.PromptResul
 
 
 def later_record(until: str) -> ConsentRecord:
-    return consent.new_record("later", ask_again_after=until)
+    return consent_rules.new_record("later", ask_again_after=until)
 
 
 @pytest.mark.parametrize(
@@ -93,46 +94,48 @@ def test_a_team_veto_means_no_question(project: Path) -> None:
 
 @pytest.mark.parametrize("answer", ["yes", "no"])
 def test_a_current_answer_means_no_question(project: Path, answer: str) -> None:
-    path = consent.project_config_path(project)
-    consent.write_record(path, consent.new_record(answer))
+    path = consent_rules.project_config_path(project)
+    consent_rules.write_record(path, consent_rules.new_record(answer))
     assert why_not_ask(project, now=NOW) == f"not asked: already answered {answer} ({path})"
     # The global answer counts too, outside a project as well.
-    gpath = consent.global_config_path()
-    consent.write_record(gpath, consent.new_record(answer))
+    gpath = consent_rules.global_config_path()
+    consent_rules.write_record(gpath, consent_rules.new_record(answer))
     assert why_not_ask(None, now=NOW) == f"not asked: already answered {answer} ({gpath})"
 
 
 def test_an_answer_to_an_older_notice_asks_again(project: Path) -> None:
-    old = ConsentRecord(False, "2020-01-01T00:00:00Z", consent.NOTICE_VERSION - 1, "no")
-    consent.write_record(consent.project_config_path(project), old)
-    consent.write_record(consent.global_config_path(), old)
+    old = ConsentRecord(False, "2020-01-01T00:00:00Z", consent_rules.NOTICE_VERSION - 1, "no")
+    consent_rules.write_record(consent_rules.project_config_path(project), old)
+    consent_rules.write_record(consent_rules.global_config_path(), old)
     assert why_not_ask(project, now=NOW) is None
 
 
 def test_later_waits_until_its_date(project: Path) -> None:
     until = "2026-11-09T09:30:00Z"
-    consent.write_record(consent.global_config_path(), later_record(until))
+    consent_rules.write_record(consent_rules.global_config_path(), later_record(until))
     expected = f"not asked: you said later; asking again after {until}"
     assert why_not_ask(project, now=NOW) == expected
     assert why_not_ask(project, now=NOW + timedelta(days=7) - timedelta(seconds=1)) == expected
     assert why_not_ask(project, now=NOW + timedelta(days=7)) is None
     # A later without a date asks at once.
-    consent.write_record(consent.global_config_path(), later_record(""))
+    consent_rules.write_record(consent_rules.global_config_path(), later_record(""))
     assert why_not_ask(project, now=NOW) is None
 
 
 def test_a_project_later_does_not_hide_a_global_answer(project: Path) -> None:
-    consent.write_record(consent.project_config_path(project), later_record("2020-01-01T00:00:00Z"))
-    consent.write_record(consent.global_config_path(), consent.new_record("no"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(project), later_record("2020-01-01T00:00:00Z")
+    )
+    consent_rules.write_record(consent_rules.global_config_path(), consent_rules.new_record("no"))
     reason = why_not_ask(project, now=NOW)
     assert reason is not None and reason.startswith("not asked: already answered no")
 
 
 def test_why_not_ask_raises_on_a_corrupt_record(project: Path) -> None:
-    path = consent.project_config_path(project)
+    path = consent_rules.project_config_path(project)
     path.parent.mkdir()
     path.write_text("[1]")
-    with pytest.raises(consent.ConsentFileError):
+    with pytest.raises(consent_rules.ConsentFileError):
         why_not_ask(project, now=NOW)
 
 
@@ -143,7 +146,7 @@ def test_ci_stops_the_question_even_on_a_terminal(
     result, screen = ask(project, "y\n")
     assert result == prompt.PromptResult(False, None, "not asked: CI is set")
     assert screen == ""
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
 
 
 @pytest.mark.parametrize(
@@ -155,7 +158,7 @@ def test_no_terminal_no_question(project: Path, stdin_tty: bool, stdout_tty: boo
     result = maybe_prompt(project_root=project, stdin=stdin, stdout=stdout, now=NOW)
     assert result == prompt.PromptResult(False, None, "not asked: not an interactive terminal")
     assert stdout.getvalue() == ""
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
 
 
 def test_a_closed_stream_is_not_a_terminal(project: Path) -> None:
@@ -172,17 +175,17 @@ def test_a_closed_stream_is_not_a_terminal(project: Path) -> None:
 def test_a_reply_is_recorded_globally(project: Path, reply: str, answer: str) -> None:
     result, screen = ask(project, reply)
     assert (result.asked, result.answer, result.reason) == (True, answer, "answered")
-    assert result.path == consent.global_config_path()
-    record = consent.read_record(consent.global_config_path())
+    assert result.path == consent_rules.global_config_path()
+    record = consent_rules.read_record(consent_rules.global_config_path())
     assert record is not None and record.answer == answer
     assert "Turn on telemetry?" in screen
-    assert not consent.project_config_path(project).exists()
+    assert not consent_rules.project_config_path(project).exists()
 
 
 def test_later_is_recorded_for_seven_days_from_now(project: Path) -> None:
     result, screen = ask(project, "later\n", scope="project")
-    assert result.path == consent.project_config_path(project)
-    record = consent.read_record(consent.project_config_path(project))
+    assert result.path == consent_rules.project_config_path(project)
+    record = consent_rules.read_record(consent_rules.project_config_path(project))
     assert record is not None
     assert LATER_DAYS == 7
     assert record.ask_again_after == "2026-11-09T09:30:00Z"
@@ -200,7 +203,7 @@ def test_end_of_input_or_ctrl_c_records_nothing(project: Path) -> None:
     assert result == prompt.PromptResult(True, None, "no answer given; nothing recorded")
     result = maybe_prompt(project_root=project, stdin=Interrupting(), stdout=Tty(), now=NOW)
     assert (result.asked, result.answer) == (True, None)
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
 
 
 def test_a_flag_answers_without_a_question_even_in_ci(
@@ -210,12 +213,12 @@ def test_a_flag_answers_without_a_question_even_in_ci(
     out = Tty()
     result = maybe_prompt(False, project_root=project, stdin=Tty(), stdout=out)
     assert result == prompt.PromptResult(
-        False, "no", "answered by flag", consent.global_config_path()
+        False, "no", "answered by flag", consent_rules.global_config_path()
     )
     assert out.getvalue() == ""
     result = maybe_prompt(True, project_root=project, scope="project")
-    assert result.path == consent.project_config_path(project)
-    assert consent.decide(project).enabled
+    assert result.path == consent_rules.project_config_path(project)
+    assert consent_rules.decide(project).enabled
 
 
 def test_once_answered_it_is_not_asked_again(project: Path) -> None:
@@ -227,7 +230,7 @@ def test_once_answered_it_is_not_asked_again(project: Path) -> None:
 
 
 def test_a_corrupt_record_is_reported_not_raised(project: Path) -> None:
-    path = consent.global_config_path()
+    path = consent_rules.global_config_path()
     path.parent.mkdir(parents=True)
     path.write_text("{")
     result, screen = ask(project, "y\n")

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowspec_telemetry import query
-from flowspec_telemetry.events import dumps_line
-from flowspec_telemetry.query import (
+from flowspec_telemetry.core.events import dumps_line
+from flowspec_telemetry.core.store import ReadStats
+from flowspec_telemetry.history import selection
+from flowspec_telemetry.history.selection import (
     Filter,
     QueryError,
     check_event_type,
@@ -22,7 +23,6 @@ from flowspec_telemetry.query import (
     stream,
     window,
 )
-from flowspec_telemetry.store import ReadStats
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, 250_000, tzinfo=UTC)
 
@@ -90,7 +90,7 @@ def test_parse_when_relative_uses_the_clock() -> None:
     before = datetime.now(UTC) - timedelta(hours=1, seconds=1)
     got = parse_when("1h")
     after = datetime.now(UTC) - timedelta(hours=1)
-    assert query._iso(before) <= got <= query._iso(after)
+    assert selection._iso(before) <= got <= selection._iso(after)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_parse_when_raises_only_query_error(text: str, end: bool) -> None:
 
 @given(st.datetimes(timezones=st.just(UTC)))
 def test_an_iso_time_comes_back_in_the_stored_form(moment: datetime) -> None:
-    assert parse_when(moment.isoformat()) == query._iso(moment)
+    assert parse_when(moment.isoformat()) == selection._iso(moment)
     assert parse_when(moment.isoformat()) == moment.strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{moment.microsecond // 1000:03d}Z"
     )
@@ -286,7 +286,7 @@ def test_stream_is_every_match_oldest_first(history: Path) -> None:
 
 
 def test_another_tool_reads_its_own_folder(history: Path) -> None:
-    from flowspec_telemetry.names import ToolNames
+    from flowspec_telemetry.core.names import ToolNames
 
     assert select(history, 5, names=ToolNames("acme")) == []
     assert list(stream(history, names=ToolNames("acme"))) == []

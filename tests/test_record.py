@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowspec_telemetry.events import SCHEMA_VERSION, parse_line
-from flowspec_telemetry.record import Event
+from flowspec_telemetry.core.events import SCHEMA_VERSION, parse_line
+from flowspec_telemetry.core.typed_event import Event
 
 FULL: dict[str, Any] = {
     "schema_version": "1.0",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import roles
-from flowspec_telemetry.roles import DEFAULT_CATALOG, load_catalog, parse_workflow_text
+from flowspec_telemetry.core import roles
+from flowspec_telemetry.core.roles import DEFAULT_CATALOG, load_catalog, parse_workflow_text
 
 SAMPLE = (Path(__file__).parent / "data" / "flowspec_workflow.yml").read_text()
 
@@ -95,7 +95,7 @@ def test_cached_catalog_avoids_importing_yaml(project: Path) -> None:
     (project / ".flowspec").mkdir()
     load_catalog(project, write_cache=True)
     code = (
-        "import sys\nfrom flowspec_telemetry.roles import load_catalog\n"
+        "import sys\nfrom flowspec_telemetry.core.roles import load_catalog\n"
         f"c = load_catalog(__import__('pathlib').Path({str(project)!r}))\n"
         "print(c.primary, 'yaml' in sys.modules)"
     )

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import rotation, store
-from flowspec_telemetry.events import dumps_line
-from flowspec_telemetry.rotation import Policy, compact, enforce_limits, rotate_if_due
-from flowspec_telemetry.store import ReadStats, archive_paths, iter_events, tail_events
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.core import rotation, store
+from flowspec_telemetry.core.events import dumps_line
+from flowspec_telemetry.core.rotation import Policy, compact, enforce_limits, rotate_if_due
+from flowspec_telemetry.core.store import ReadStats, archive_paths, iter_events, tail_events
+from flowspec_telemetry.core.tracker import Tracker
 
 
 def _line(n: int) -> bytes:

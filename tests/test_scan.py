@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry import scan, store, totals
-from flowspec_telemetry.events import dumps_line
-from flowspec_telemetry.stats import compute_stats
+from flowspec_telemetry.analysis import parallel_totals
+from flowspec_telemetry.analysis.stats import compute_stats
+from flowspec_telemetry.core import store
+from flowspec_telemetry.core.events import dumps_line
+from flowspec_telemetry.history import fast_reader
 
 from .cli._events import event, write_history
 
@@ -47,7 +49,7 @@ def test_scan_matches_store_on_any_bytes(
     path = tmp_path_factory.mktemp("scan") / "telemetry.jsonl"
     path.write_bytes(b"\n".join(lines) + (b"" if tail else b"\n"))
     a, b = store.ReadStats(), store.ReadStats()
-    assert list(scan.iter_file(path, a)) == list(store.iter_file(path, b))
+    assert list(fast_reader.iter_file(path, a)) == list(store.iter_file(path, b))
     assert (a.events, a.skipped) == (b.events, b.skipped)
 
 
@@ -61,7 +63,7 @@ def test_scan_handles_overlong_lines_and_gz(
         path = tmp_path / name
         path.write_bytes(blob)
         a, b = store.ReadStats(), store.ReadStats()
-        assert list(scan.iter_file(path, a)) == list(store.iter_file(path, b))
+        assert list(fast_reader.iter_file(path, a)) == list(store.iter_file(path, b))
         assert (a.events, a.skipped) == (b.events, b.skipped) == (2, 1)
 
 
@@ -76,13 +78,13 @@ def test_totals_in_pieces_equal_one_pass(project: Path, monkeypatch: pytest.Monk
         since="2026-11-02T00:05:00.000Z",
         until="2026-11-04T00:00:00.000Z",
     )
-    monkeypatch.setattr(totals, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(totals, "_PIECE_MIN_BYTES", 1000)
-    pieces = totals.split_file(project / ".flowspec" / "telemetry.jsonl", 3)
+    monkeypatch.setattr(parallel_totals, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 1000)
+    pieces = parallel_totals.split_file(project / ".flowspec" / "telemetry.jsonl", 3)
     assert len(pieces) == 3
-    many = totals.compute(
+    many = parallel_totals.compute(
         project, since="2026-11-02T00:05:00.000Z", until="2026-11-04T00:00:00.000Z", workers=2
     )
     assert many.to_json() == one.to_json()
     assert many.skipped == 1
-    assert totals.compute(project, workers=1).total == 4200
+    assert parallel_totals.compute(project, workers=1).total == 4200

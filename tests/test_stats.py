@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowspec_telemetry.stats import Stats, compute_stats, in_window
-from flowspec_telemetry.store import ReadStats
+from flowspec_telemetry.analysis.stats import Stats, compute_stats, in_window
+from flowspec_telemetry.core.store import ReadStats
 
 
 def ev(event_type: str, ts: Any = "2026-11-02T10:00:00.000Z", **fields: Any) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent, status
-from flowspec_telemetry.consent import NOTICE_VERSION, ConsentRecord
-from flowspec_telemetry.status import count_lines, gather, storage
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.consent import status
+from flowspec_telemetry.consent.status import count_lines, gather, storage
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.consent_rules import NOTICE_VERSION, ConsentRecord
+from flowspec_telemetry.core.tracker import Tracker
 
 ENV_KEYS = ["DO_NOT_TRACK", "FLOWSPEC_TELEMETRY_DISABLED", "FLOWSPEC_TELEMETRY_ENABLED"]
 
@@ -68,16 +69,16 @@ def test_project_answer(consented: Path) -> None:
         "your answer for this project",
     )
     record = data["consent"]["project"]
-    assert record["path"] == str(consent.project_config_path(consented))
+    assert record["path"] == str(consent_rules.project_config_path(consented))
     assert (record["enabled"], record["answer"], record["current"]) == (True, "yes", True)
     assert record["notice_version"] == NOTICE_VERSION
     assert data["consent"]["global"] is None
 
 
 def test_global_answer_and_an_older_notice(project: Path) -> None:
-    consent.write_record(consent.global_config_path(), consent.new_record("yes"))
+    consent_rules.write_record(consent_rules.global_config_path(), consent_rules.new_record("yes"))
     old = ConsentRecord(False, "2020-01-01T00:00:00Z", 0, "no")
-    consent.write_record(consent.project_config_path(project), old)
+    consent_rules.write_record(consent_rules.project_config_path(project), old)
     data = gather(project)
     assert (data["enabled"], data["rule"]) == (True, "global_answer")
     assert data["consent"]["project"]["current"] is False
@@ -128,7 +129,7 @@ def test_a_malformed_workflow_file_names_the_default_catalog(project: Path) -> N
 
 
 def test_a_corrupt_record_is_a_warning_not_an_error(project: Path) -> None:
-    path = consent.project_config_path(project)
+    path = consent_rules.project_config_path(project)
     path.parent.mkdir()
     path.write_text("[]")
     data = gather(project)

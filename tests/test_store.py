@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry import store
-from flowspec_telemetry.events import dumps_line
-from flowspec_telemetry.store import (
+from flowspec_telemetry.core import store
+from flowspec_telemetry.core.events import dumps_line
+from flowspec_telemetry.core.store import (
     ReadStats,
     StoreError,
     append_line,

@@ -14,11 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry import totals
-from flowspec_telemetry.events import dumps_line
-from flowspec_telemetry.stats import Stats, compute_stats
-from flowspec_telemetry.store import ReadStats, StoreError
-from flowspec_telemetry.totals import Piece, fold, history_bytes, merge, split_file
+from flowspec_telemetry.analysis import parallel_totals
+from flowspec_telemetry.analysis.parallel_totals import (
+    Piece,
+    fold,
+    history_bytes,
+    merge,
+    split_file,
+)
+from flowspec_telemetry.analysis.stats import Stats, compute_stats
+from flowspec_telemetry.core.events import dumps_line
+from flowspec_telemetry.core.store import ReadStats, StoreError
 
 
 def ev(n: int, day: int = 2, **fields: Any) -> dict[str, Any]:
@@ -34,15 +40,15 @@ def ev(n: int, day: int = 2, **fields: Any) -> dict[str, Any]:
 
 
 def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(totals, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(totals, "_PIECE_MIN_BYTES", 1024)
+    monkeypatch.setattr(parallel_totals, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 1024)
 
 
 # -------------------------------------------------------------- split_file
 
 
 def test_split_file_cuts_after_newlines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(totals, "_PIECE_MIN_BYTES", 10)
+    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 10)
     path = tmp_path / "f"
     path.write_bytes(b"aaaaaaaaa\nbbbbbbbbb\nccccccccc\nddddddddd\n")  # 4 lines of 10 bytes
     assert split_file(path, 4) == [
@@ -58,7 +64,7 @@ def test_split_file_cuts_after_newlines(tmp_path: Path, monkeypatch: pytest.Monk
 def test_split_file_respects_the_minimum_piece_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(totals, "_PIECE_MIN_BYTES", 100)
+    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 100)
     path = tmp_path / "f"
     path.write_bytes(b"x\n" * 150)  # 300 bytes: at most 3 pieces
     pieces = split_file(path, 8)
@@ -73,7 +79,7 @@ def test_split_file_of_nothing(tmp_path: Path) -> None:
 
 
 def test_one_long_line_is_one_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(totals, "_PIECE_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 1)
     path = tmp_path / "f"
     path.write_bytes(b"y" * 200_000)  # no newline at all, longer than a scan block
     assert split_file(path, 5) == [Piece(path, 0, 200_000)]
@@ -93,12 +99,12 @@ def test_split_file_pieces_start_at_line_starts_and_cover_the_file(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "f"
         path.write_bytes(data)
-        old = totals._PIECE_MIN_BYTES
-        totals._PIECE_MIN_BYTES = min_bytes  # type: ignore[misc]
+        old = parallel_totals._PIECE_MIN_BYTES
+        parallel_totals._PIECE_MIN_BYTES = min_bytes  # type: ignore[misc]
         try:
             got = split_file(path, pieces)
         finally:
-            totals._PIECE_MIN_BYTES = old  # type: ignore[misc]
+            parallel_totals._PIECE_MIN_BYTES = old  # type: ignore[misc]
     if not data:
         assert got == []
         return
@@ -177,20 +183,20 @@ def test_fold_history_serial_equals_parallel(
     consented: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _history(consented)
-    serial = totals.compute(consented, workers=1)
+    serial = parallel_totals.compute(consented, workers=1)
     assert serial.total == 600
     assert serial.skipped == 2
     assert serial.by_role["arch"] == 80
     assert (serial.first, serial.last) == ("2026-11-01T10:00:00.000Z", "2026-11-03T10:00:59.000Z")
     small_pieces(monkeypatch)
     assert len(split_file(consented / ".flowspec" / "telemetry.jsonl", 2)) == 2
-    parallel = totals.compute(consented, workers=2)
+    parallel = parallel_totals.compute(consented, workers=2)
     assert parallel == serial
     window = {"since": "2026-11-02T00:00:00.000Z", "until": "2026-11-03T00:00:00.000Z"}
-    assert totals.compute(consented, workers=2, **window) == totals.compute(
+    assert parallel_totals.compute(consented, workers=2, **window) == parallel_totals.compute(
         consented, workers=1, **window
     )
-    assert totals.compute(consented, workers=2, **window).total == 80
+    assert parallel_totals.compute(consented, workers=2, **window).total == 80
 
 
 def test_a_small_history_is_folded_in_this_process(
@@ -201,10 +207,10 @@ def test_a_small_history_is_folded_in_this_process(
     def no_pool(*args: object, **kwargs: object) -> None:
         raise AssertionError("no worker processes for a small history")
 
-    monkeypatch.setattr(totals.multiprocessing, "get_context", no_pool)
-    assert totals.compute(consented, workers=8).total == 600
-    monkeypatch.setattr(totals, "PARALLEL_MIN_BYTES", 0)
-    assert totals.compute(consented, workers=1).total == 600  # one worker: no pool either
+    monkeypatch.setattr(parallel_totals.multiprocessing, "get_context", no_pool)
+    assert parallel_totals.compute(consented, workers=8).total == 600
+    monkeypatch.setattr(parallel_totals, "PARALLEL_MIN_BYTES", 0)
+    assert parallel_totals.compute(consented, workers=1).total == 600  # one worker: no pool either
 
 
 def test_fold_history_with_another_folder_and_combine(
@@ -212,7 +218,7 @@ def test_fold_history_with_another_folder_and_combine(
 ) -> None:
     _history(consented)
     small_pieces(monkeypatch)
-    count = totals.fold_history(consented, _count_events, sum, workers=2)
+    count = parallel_totals.fold_history(consented, _count_events, sum, workers=2)
     assert count == 600
 
 
@@ -221,7 +227,7 @@ def _count_events(events: Any, read: ReadStats) -> int:
 
 
 def test_an_empty_project(project: Path) -> None:
-    assert totals.compute(project) == Stats()
+    assert parallel_totals.compute(project) == Stats()
     assert history_bytes(project) == 0
 
 
@@ -248,7 +254,7 @@ def test_the_parallel_path_refuses_a_symlinked_live_file_like_the_serial_one(
     folder = consented / ".flowspec"
     (folder / "telemetry.jsonl").symlink_to(target)
     with pytest.raises(StoreError):
-        totals.compute(consented, workers=1)
+        parallel_totals.compute(consented, workers=1)
     small_pieces(monkeypatch)
     with pytest.raises(StoreError):
-        totals.compute(consented, workers=2)
+        parallel_totals.compute(consented, workers=2)

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flowspec_telemetry
-from flowspec_telemetry import RoleEvent, consent, track, track_role_event
-from flowspec_telemetry.events import MAX_LINE_BYTES, parse_line
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry import RoleEvent, track, track_role_event
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.events import MAX_LINE_BYTES, parse_line
+from flowspec_telemetry.core.tracker import Tracker
 
 from .conftest import read_events
 
@@ -97,7 +98,9 @@ def test_same_value_hashes_differently_in_another_project(tmp_path: Path, tracke
     for name in ("one", "two"):
         root = tmp_path / name
         root.mkdir()
-        consent.write_record(consent.project_config_path(root), consent.new_record("yes"))
+        consent_rules.write_record(
+            consent_rules.project_config_path(root), consent_rules.new_record("yes")
+        )
         tracker.track("role.selected", role="wizard", project_root=root)
         roots.append(root)
     assert read_events(roots[0])[0]["role"] != read_events(roots[1])[0]["role"]
@@ -109,7 +112,7 @@ def test_agent_without_at_sign_is_normalised(consented: Path, tracker: Tracker) 
 
 
 def test_handoff_duration_outcome_and_invocation(consented: Path, tracker: Tracker) -> None:
-    from flowspec_telemetry.events import new_invocation_id
+    from flowspec_telemetry.core.events import new_invocation_id
 
     inv = new_invocation_id()
     tracker.track(
@@ -182,7 +185,9 @@ def test_team_veto_in_workflow_file_stops_recording(consented: Path, tracker: Tr
 
 def test_invalidate_picks_up_a_new_answer_at_once(project: Path, tracker: Tracker) -> None:
     assert tracker.track("role.selected", project_root=project) is None
-    consent.write_record(consent.project_config_path(project), consent.new_record("yes"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(project), consent_rules.new_record("yes")
+    )
     tracker.invalidate()
     assert tracker.track("role.selected", project_root=project) is not None
     assert tracker.enabled(project)
@@ -280,7 +285,7 @@ def test_symlinked_telemetry_file_is_refused(
 
 
 def test_corrupt_consent_file_means_off(project: Path, tracker: Tracker) -> None:
-    path = consent.project_config_path(project)
+    path = consent_rules.project_config_path(project)
     path.parent.mkdir()
     path.write_text('["yes"]')
     assert tracker.track("role.selected", project_root=project) is None

@@ -7,65 +7,65 @@ host can import it unconditionally.
 
 from __future__ import annotations
 
-from ._version import __version__
+from flowspec_telemetry._version import __version__
 
 # Names are imported on first use (PEP 562), so `import flowspec_telemetry`
 # costs next to nothing and `track` from a shell starts fast: a host that only
 # tracks never loads the modules behind `maybe_prompt`, `Event` or the readers.
 _EXPORTS = {
-    "Catalog": "roles",
-    "Change": "control",
-    "DEFAULT_CATALOG": "roles",
-    "Decision": "consent",
-    "Event": "events",
-    "NOTICE_VERSION": "consent",
-    "PromptResult": "prompt",
-    "ReadStats": "store",
-    "RoleEvent": "events",
-    "Rule": "consent",
-    "SCHEMA_VERSION": "events",
-    "ToolNames": "names",
-    "Tracker": "tracker",
-    "decide": "consent",
-    "default_tracker": "tracker",
-    "disable_telemetry": "control",
-    "enable_telemetry": "control",
-    "find_project_root": "project",
-    "hash_value": "privacy",
-    "iter_events": "store",
-    "load_catalog": "roles",
-    "maybe_prompt": "prompt",
-    "parse_line": "events",
-    "scrub": "privacy",
-    "tail_events": "store",
-    "track": "tracker",
-    "track_agent_invoked": "helpers",
-    "track_command": "helpers",
-    "track_handoff": "helpers",
-    "track_role_changed": "helpers",
-    "track_role_event": "tracker",
-    "track_role_selected": "helpers",
+    "Catalog": "core.roles",
+    "Change": "consent.answers",
+    "DEFAULT_CATALOG": "core.roles",
+    "Decision": "core.consent_rules",
+    "Event": "core.events",
+    "NOTICE_VERSION": "core.consent_rules",
+    "PromptResult": "consent.prompt",
+    "ReadStats": "core.store",
+    "RoleEvent": "core.events",
+    "Rule": "core.consent_rules",
+    "SCHEMA_VERSION": "core.events",
+    "ToolNames": "core.names",
+    "Tracker": "core.tracker",
+    "decide": "core.consent_rules",
+    "default_tracker": "core.tracker",
+    "disable_telemetry": "consent.answers",
+    "enable_telemetry": "consent.answers",
+    "find_project_root": "core.project",
+    "hash_value": "core.privacy",
+    "iter_events": "core.store",
+    "load_catalog": "core.roles",
+    "maybe_prompt": "consent.prompt",
+    "parse_line": "core.events",
+    "scrub": "core.privacy",
+    "tail_events": "core.store",
+    "track": "core.tracker",
+    "track_agent_invoked": "core.track_helpers",
+    "track_command": "core.track_helpers",
+    "track_handoff": "core.track_helpers",
+    "track_role_changed": "core.track_helpers",
+    "track_role_event": "core.tracker",
+    "track_role_selected": "core.track_helpers",
 }
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ below
-    from .consent import NOTICE_VERSION, Decision, Rule, decide
-    from .control import Change, disable_telemetry, enable_telemetry
-    from .events import SCHEMA_VERSION, Event, RoleEvent, parse_line
-    from .helpers import (
+    from flowspec_telemetry.consent.answers import Change, disable_telemetry, enable_telemetry
+    from flowspec_telemetry.consent.prompt import PromptResult, maybe_prompt
+    from flowspec_telemetry.core.consent_rules import NOTICE_VERSION, Decision, Rule, decide
+    from flowspec_telemetry.core.events import SCHEMA_VERSION, Event, RoleEvent, parse_line
+    from flowspec_telemetry.core.names import ToolNames
+    from flowspec_telemetry.core.privacy import hash_value, scrub
+    from flowspec_telemetry.core.project import find_project_root
+    from flowspec_telemetry.core.roles import DEFAULT_CATALOG, Catalog, load_catalog
+    from flowspec_telemetry.core.store import ReadStats, iter_events, tail_events
+    from flowspec_telemetry.core.track_helpers import (
         track_agent_invoked,
         track_command,
         track_handoff,
         track_role_changed,
         track_role_selected,
     )
-    from .names import ToolNames
-    from .privacy import hash_value, scrub
-    from .project import find_project_root
-    from .prompt import PromptResult, maybe_prompt
-    from .roles import DEFAULT_CATALOG, Catalog, load_catalog
-    from .store import ReadStats, iter_events, tail_events
-    from .tracker import Tracker, default_tracker, track, track_role_event
+    from flowspec_telemetry.core.tracker import Tracker, default_tracker, track, track_role_event
 
 
 def __getattr__(name: str) -> object:

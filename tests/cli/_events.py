@@ -6,7 +6,7 @@ import gzip
 from pathlib import Path
 from typing import Any
 
-from flowspec_telemetry.events import dumps_line
+from flowspec_telemetry.core.events import dumps_line
 
 
 def event(i: int, **over: Any) -> dict[str, Any]:

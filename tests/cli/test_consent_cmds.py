@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from flowspec_telemetry import consent
-from flowspec_telemetry.events import EVENT_TYPES, FIELDS, NEVER_COLLECTED
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.events import EVENT_TYPES, FIELDS, NEVER_COLLECTED
 
 from ..conftest import run_cli
 from ._events import write_history
@@ -46,12 +46,14 @@ def test_status_names_each_rule_with_the_env_prefix(project: Path) -> None:
     data = _status(sub, FLOWSPEC_TELEMETRY_DISABLED="1")
     assert data["reason"] == "FLOWSPEC_TELEMETRY_DISABLED is set"
     assert data["project"] == str(project)
-    assert data["notice_version"] == consent.NOTICE_VERSION
+    assert data["notice_version"] == consent_rules.NOTICE_VERSION
     assert data["catalog_source"] == "flowspec_workflow.yml"
 
 
 def test_status_team_policy_and_storage(project: Path) -> None:
-    consent.write_record(consent.project_config_path(project), consent.new_record("yes"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(project), consent_rules.new_record("yes")
+    )
     write_history(project, live=5, archives=(3,))
     data = _status(project)
     assert (data["enabled"], data["rule"]) == (True, "project_answer")
@@ -72,7 +74,7 @@ def test_status_team_policy_and_storage(project: Path) -> None:
 
 
 def test_corrupt_config_is_one_line_exit_2_and_nothing_changes(project: Path) -> None:
-    path = consent.project_config_path(project)
+    path = consent_rules.project_config_path(project)
     path.parent.mkdir()
     path.write_text("{not json")
     before = sorted(p.name for p in path.parent.iterdir())
@@ -89,11 +91,11 @@ def test_corrupt_config_is_one_line_exit_2_and_nothing_changes(project: Path) ->
         assert "Traceback" not in result.stderr
     assert path.read_text() == "{not json"
     assert sorted(p.name for p in path.parent.iterdir()) == before
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
     # Saying no for yourself everywhere is never blocked by a corrupt project record.
     result = run_cli("disable", cwd=project)
     assert result.returncode == 0, result.stderr
-    record = consent.read_record(consent.global_config_path())
+    record = consent_rules.read_record(consent_rules.global_config_path())
     assert record is not None and record.enabled is False
     assert path.read_text() == "{not json"
 
@@ -103,9 +105,9 @@ def test_enable_shows_notice_records_and_names_what_overrides(project: Path) -> 
     assert result.returncode == 0
     assert "privacy notice" in result.stdout
     assert "Telemetry enabled for you (every project)" in result.stdout
-    record = consent.read_record(consent.global_config_path())
+    record = consent_rules.read_record(consent_rules.global_config_path())
     assert record is not None
-    assert (record.enabled, record.notice_version) == (True, consent.NOTICE_VERSION)
+    assert (record.enabled, record.notice_version) == (True, consent_rules.NOTICE_VERSION)
     assert record.decided_at.endswith("Z")
 
     result = run_cli("enable", "--yes", "--project", cwd=project, env={"DO_NOT_TRACK": "1"})
@@ -119,7 +121,7 @@ def test_enable_shows_notice_records_and_names_what_overrides(project: Path) -> 
     assert "But it is still on here: your answer for this project." in result.stdout
     result = run_cli("disable", "--project", cwd=project)
     assert "It is now off here (your answer for this project)." in result.stdout
-    record = consent.read_record(consent.project_config_path(project))
+    record = consent_rules.read_record(consent_rules.project_config_path(project))
     assert record is not None
     assert record.answer == "no"
 
@@ -191,7 +193,7 @@ def test_the_app_mounts_in_a_host_cli(project: Path, monkeypatch: object) -> Non
         assert json.loads(result.stdout)["rule"] == "not_asked"
         result = runner.invoke(host, ["telemetry", "enable", "--yes", "--project"])
         assert result.exit_code == 0
-        assert consent.read_record(consent.project_config_path(project)) is not None
+        assert consent_rules.read_record(consent_rules.project_config_path(project)) is not None
         assert runner.invoke(host, ["telemetry", "--help"]).exit_code == 0
     finally:
         os.chdir(old)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent
+from flowspec_telemetry.core import consent_rules
 
 from ..conftest import run_cli
 from ._events import event, write_history
@@ -142,7 +142,9 @@ def test_export_all_formats_include_archives(project: Path, tmp_path: Path) -> N
 
 
 def test_clear_refuses_without_tty_then_removes_everything(project: Path) -> None:
-    consent.write_record(consent.project_config_path(project), consent.new_record("yes"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(project), consent_rules.new_record("yes")
+    )
     assert run_cli("track", "role.selected", "--role", "dev", cwd=project).returncode == 0
     write_history(project, live=2, archives=(5,))
     folder = project / ".flowspec"
@@ -191,7 +193,7 @@ def test_stats_exact_totals_window_and_skipped(project: Path) -> None:
 
 
 def test_view_role_filter_matches_a_role_outside_the_catalog(consented: Path) -> None:
-    from flowspec_telemetry.tracker import Tracker
+    from flowspec_telemetry.core.tracker import Tracker
 
     tracker = Tracker()
     tracker.track("role.selected", role="wizard", project_root=consented)

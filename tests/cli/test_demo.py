@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowspec_telemetry import iter_events
-from flowspec_telemetry.store import ReadStats
+from flowspec_telemetry.core.store import ReadStats
 
 from ..conftest import run_cli
 

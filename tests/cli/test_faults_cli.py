@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent
-from flowspec_telemetry.tracker import Tracker
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.tracker import Tracker
 
 from .. import _faults
 from ..conftest import CONSOLE_SCRIPT, SHARED
@@ -58,7 +58,9 @@ class Case:
 def _project(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "flowspec_workflow.yml").write_text((SHARED / "flowspec_workflow.yml").read_text())
-    consent.write_record(consent.project_config_path(root), consent.new_record("yes"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(root), consent_rules.new_record("yes")
+    )
     tracker = Tracker()
     for role in ("dev", "arch", "qa"):
         assert tracker.track("role.selected", role=role, project_root=root)
@@ -149,9 +151,9 @@ def _config(content: bytes, *, scope: str = "project") -> Callable[[ExitStack, P
     def make(stack: ExitStack, tmp: Path) -> Case:
         case = Case(_project(tmp / "project"))
         if scope == "project":
-            path = consent.project_config_path(case.root)
+            path = consent_rules.project_config_path(case.root)
         else:
-            path = consent.global_config_path()
+            path = consent_rules.global_config_path()
             path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         case.status_says = "telemetry-config.json is corrupt"

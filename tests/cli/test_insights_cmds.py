@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.events import dumps_line
+from flowspec_telemetry.core.events import dumps_line
 
 from ..conftest import run_cli
 from ..test_insights import known_dataset

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry import consent, prompt
-from flowspec_telemetry.prompt import maybe_prompt, why_not_ask
+from flowspec_telemetry.consent import prompt
+from flowspec_telemetry.consent.prompt import maybe_prompt, why_not_ask
+from flowspec_telemetry.core import consent_rules
 
 from ..conftest import CONSOLE_SCRIPT, run_cli
 
@@ -64,7 +65,7 @@ def test_yes_on_a_real_terminal_records_it_and_never_asks_again(project: Path) -
     assert "Never collected" in screen
     assert str(project / ".flowspec" / "telemetry.jsonl") in screen
     assert "flowspec-telemetry export" in screen
-    record = consent.read_record(consent.global_config_path())
+    record = consent_rules.read_record(consent_rules.global_config_path())
     assert record is not None
     assert (record.answer, record.enabled, record.notice_version) == ("yes", True, 1)
     code, screen = _run_on_pty(project, b"n\n")
@@ -75,13 +76,13 @@ def test_yes_on_a_real_terminal_records_it_and_never_asks_again(project: Path) -
 def test_enter_means_no_and_later_waits_seven_days(project: Path) -> None:
     code, _ = _run_on_pty(project, b"\n")
     assert code == 0
-    record = consent.read_record(consent.global_config_path())
+    record = consent_rules.read_record(consent_rules.global_config_path())
     assert record is not None
     assert (record.answer, record.enabled) == ("no", False)
-    consent.global_config_path().unlink()
+    consent_rules.global_config_path().unlink()
     code, screen = _run_on_pty(project, b"later\n")
     assert "ask again after" in screen
-    record = consent.read_record(consent.global_config_path())
+    record = consent_rules.read_record(consent_rules.global_config_path())
     assert record is not None
     assert record.answer == "later"
     assert record.ask_again_after is not None
@@ -96,17 +97,17 @@ def test_in_ci_prints_nothing_and_records_nothing_even_on_a_tty(
 ) -> None:
     code, screen = _run_on_pty(project, b"y\n", env)
     assert (code, screen) == (0, "")
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
     assert sorted(p.name for p in project.iterdir()) == ["flowspec_workflow.yml"]
 
 
 def test_without_a_tty_prints_nothing_and_records_nothing(project: Path) -> None:
     result = run_cli("prompt", cwd=project, input="y\n")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    assert not consent.global_config_path().exists()
+    assert not consent_rules.global_config_path().exists()
     result = run_cli("prompt", "--no-telemetry", cwd=project)
     assert result.returncode == 0
-    record = consent.read_record(consent.global_config_path())
+    record = consent_rules.read_record(consent_rules.global_config_path())
     assert record is not None
     assert record.answer == "no"
 
@@ -117,9 +118,9 @@ class _Tty(io.StringIO):
 
 
 def test_a_new_notice_version_asks_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    consent.write_record(consent.global_config_path(), consent.new_record("no"))
+    consent_rules.write_record(consent_rules.global_config_path(), consent_rules.new_record("no"))
     assert why_not_ask(project) is not None
-    monkeypatch.setattr(consent, "NOTICE_VERSION", consent.NOTICE_VERSION + 1)
+    monkeypatch.setattr(consent_rules, "NOTICE_VERSION", consent_rules.NOTICE_VERSION + 1)
     assert why_not_ask(project) is None
 
 
@@ -134,11 +135,11 @@ def test_maybe_prompt_in_process(project: Path) -> None:
     # A host flag answers without a question, and env rules stop the question.
     flagged = maybe_prompt(True, project_root=project, scope="project")
     assert (flagged.asked, flagged.answer) == (False, "yes")
-    assert consent.decide(project).enabled
+    assert consent_rules.decide(project).enabled
 
 
 def test_maybe_prompt_never_raises_on_a_corrupt_file(project: Path) -> None:
-    path = consent.global_config_path()
+    path = consent_rules.global_config_path()
     path.parent.mkdir(parents=True)
     path.write_text("[]")
     result = maybe_prompt(project_root=project, stdin=_Tty("y\n"), stdout=_Tty())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.events import RoleEvent
+from flowspec_telemetry.core.events import RoleEvent
 
 from ..conftest import read_events, run_cli
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from flowspec_telemetry.core.tracker import Tracker
 from flowspec_telemetry.integrations.claude_code import (
     MAX_PAYLOAD_BYTES,
     HookState,
@@ -17,7 +18,6 @@ from flowspec_telemetry.integrations.claude_code import (
     handle_payload,
     map_payload,
 )
-from flowspec_telemetry.tracker import Tracker
 
 from ..conftest import SHARED, all_files_text, read_events, run_cli
 from ..test_pii import CORPUS, readable_forms

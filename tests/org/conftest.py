@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from flowspec_telemetry.core.roles import DEFAULT_CATALOG
 from flowspec_telemetry.report.share import TABLES, _catalog_lists, _domain, build_share_report
-from flowspec_telemetry.roles import DEFAULT_CATALOG
 
 from . import clickhouse_server
 

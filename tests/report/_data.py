@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flowspec_telemetry.events import dumps_line
+from flowspec_telemetry.core.events import dumps_line
 
 HOSTILE_ROLE = '<script>document.title="pwned"</script>'
 HOSTILE_COMMAND = "</style><img src=x onerror=alert(1)>\"'><svg onload=alert(2)>"

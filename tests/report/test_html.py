@@ -10,10 +10,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry.insights import compute_insights
+from flowspec_telemetry.analysis.insights import compute_insights
+from flowspec_telemetry.core.roles import DEFAULT_CATALOG
 from flowspec_telemetry.report.html import render_html
 from flowspec_telemetry.report.text import clean, esc
-from flowspec_telemetry.roles import DEFAULT_CATALOG
 
 from ._data import HOSTILE_AGENT, HOSTILE_COMMAND, HOSTILE_ROLE, known_events
 

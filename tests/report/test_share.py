@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from flowspec_telemetry.core.roles import DEFAULT_CATALOG
 from flowspec_telemetry.report import noise
 from flowspec_telemetry.report.share import (
     TABLES,
@@ -23,7 +24,6 @@ from flowspec_telemetry.report.share import (
     count_events,
     validate_share_report,
 )
-from flowspec_telemetry.roles import DEFAULT_CATALOG
 
 from ._data import known_events
 

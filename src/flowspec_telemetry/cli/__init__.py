@@ -25,7 +25,7 @@ __all__ = ["app"]
 class _CliModule(types.ModuleType):
     @property
     def app(self) -> Any:
-        from .app import app
+        from flowspec_telemetry.cli.app import app
 
         return app
 

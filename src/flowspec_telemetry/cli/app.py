@@ -13,9 +13,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .._version import __version__
-from .exit_codes import ExitCode
-from .fast import PROG
+from flowspec_telemetry._version import __version__
+from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.cli.fast import PROG
 
 app = typer.Typer(
     name=PROG,
@@ -68,7 +68,7 @@ def track(ctx: typer.Context) -> None:
 
     See `track --help`.
     """
-    from .fast import run_track
+    from flowspec_telemetry.cli.fast import run_track
 
     raise typer.Exit(run_track(ctx.args))
 
@@ -85,16 +85,16 @@ def hook(ctx: typer.Context) -> None:
 
     `hook claude-code` reads one payload on stdin (fast path).
     """
-    from .fast import run_hook
+    from flowspec_telemetry.cli.fast import run_hook
 
     raise typer.Exit(run_hook(ctx.args))
 
 
-from .hooks_cmds import install_hooks  # noqa: E402 - registered after `app` exists
+from flowspec_telemetry.cli.hooks_cmds import install_hooks  # noqa: E402 - registered after `app` exists
 
 app.command("install-hooks")(install_hooks)
 
-from .report_cmds import report  # noqa: E402 - registered after `app` exists
+from flowspec_telemetry.cli.report_cmds import report  # noqa: E402 - registered after `app` exists
 
 app.command("report")(report)
 
@@ -140,18 +140,18 @@ def _error(message: str) -> None:
 
 
 # Commands defined in their own modules (issue 4: consent, disclosure, data).
-from . import consent_cmds, data_cmds  # noqa: E402
+from flowspec_telemetry.cli import consent_cmds, data_cmds  # noqa: E402
 
 consent_cmds.register(app)
 data_cmds.register(app)
 
-from .demo_cmds import demo_cmd  # noqa: E402
-from .insights_cmds import dashboard_cmd, insights_cmd  # noqa: E402
+from flowspec_telemetry.cli.demo_cmds import demo_cmd  # noqa: E402
+from flowspec_telemetry.cli.insights_cmds import dashboard_cmd, insights_cmd  # noqa: E402
 
 app.command("insights")(insights_cmd)
 app.command("demo")(demo_cmd)
 app.command("dashboard")(dashboard_cmd)
 
-from .org_cmds import org_app  # noqa: E402
+from flowspec_telemetry.cli.org_cmds import org_app  # noqa: E402
 
 app.add_typer(org_app, name="org")

@@ -10,12 +10,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from .. import control, notice, status
-from ..consent import ConsentFileError
-from ..names import FLOWSPEC
-from ..project import find_project_root
-from .exit_codes import ExitCode
-from .render import cell, fail, human_bytes, line, out, print_json, safe
+from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.cli.render import cell, fail, human_bytes, line, out, print_json, safe
+from flowspec_telemetry.consent import answers, notice, status
+from flowspec_telemetry.core.consent_rules import ConsentFileError
+from flowspec_telemetry.core.names import FLOWSPEC
+from flowspec_telemetry.core.project import find_project_root
 
 _GLOBAL = typer.Option("--global", help="Record the answer for you, in every project (default).")
 _PROJECT = typer.Option("--project", help="Record the answer for this project only.")
@@ -94,22 +94,22 @@ def _print_status(info: dict[str, Any]) -> None:
         line(f"Warning: {safe(warning, 500)}", "bold red")
 
 
-def _scope(global_: bool, project: bool) -> control.Scope:
+def _scope(global_: bool, project: bool) -> answers.Scope:
     if global_ and project:
         fail("choose one of --global and --project")
     return "project" if project else "global"
 
 
-def _change(answer: str, scope: control.Scope) -> control.Change:
+def _change(answer: str, scope: answers.Scope) -> answers.Change:
     try:
-        return control.record_answer(answer, scope=scope)
+        return answers.record_answer(answer, scope=scope)
     except ConsentFileError as exc:
         fail(str(exc))
-    except control.NoProjectError as exc:
+    except answers.NoProjectError as exc:
         fail(f"{exc}; use --global or run this in a project", ExitCode.FAILURE)
 
 
-def _report(change: control.Change) -> None:
+def _report(change: answers.Change) -> None:
     verb = "enabled" if change.answer == "yes" else "disabled"
     who = "for you (every project)" if change.scope == "global" else "for this project"
     if change.changed:
@@ -160,7 +160,7 @@ def prompt_cmd(
 
     Only on an interactive terminal: silent in CI and pipes.
     """
-    from ..prompt import maybe_prompt
+    from flowspec_telemetry.consent.prompt import maybe_prompt
 
     result = maybe_prompt(telemetry)
     if result.error:

@@ -11,15 +11,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from .. import erase, query, totals
-from ..export import ExportError, export
-from ..names import FLOWSPEC
-from ..stats import Stats
-from ..store import ReadStats
-from .exit_codes import ExitCode
-from .render import cell, fail, line, out, print_json, project_or_fail, safe
+from flowspec_telemetry.analysis import parallel_totals
+from flowspec_telemetry.analysis.stats import Stats
+from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.cli.render import cell, fail, line, out, print_json, project_or_fail, safe
+from flowspec_telemetry.core import erase
+from flowspec_telemetry.core.names import FLOWSPEC
+from flowspec_telemetry.core.store import ReadStats
+from flowspec_telemetry.history import selection
+from flowspec_telemetry.report.export import ExportError, export
 
-_SINCE = typer.Option("--since", help=f"Only events at or after: {query.DATE_HELP}.")
+_SINCE = typer.Option("--since", help=f"Only events at or after: {selection.DATE_HELP}.")
 _UNTIL = typer.Option("--until", help="Only events before this (a bare date includes that day).")
 _JSON = typer.Option("--json", help="Print JSON for scripts.")
 
@@ -32,8 +34,8 @@ class Format(StrEnum):
 
 def _window(since: str | None, until: str | None) -> tuple[str | None, str | None]:
     try:
-        return query.window(since, until)
-    except query.QueryError as exc:
+        return selection.window(since, until)
+    except selection.QueryError as exc:
         fail(str(exc))
 
 
@@ -55,17 +57,17 @@ def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         _view_shared(project_or_fail("no share report"), as_json=as_json)
         return
     try:
-        etype = query.check_event_type(event_type)
-    except query.QueryError as exc:
+        etype = selection.check_event_type(event_type)
+    except selection.QueryError as exc:
         fail(str(exc))
     lo, hi = _window(since, until)
     root = project_or_fail("nothing to view")
-    filt = query.Filter(etype, _stored_role(root, role), lo, hi)
+    filt = selection.Filter(etype, _stored_role(root, role), lo, hi)
     read = ReadStats()
     events: Any = (
-        query.stream(root, filt, stats=read)
+        selection.stream(root, filt, stats=read)
         if limit == 0
-        else query.select(root, limit, filt, stats=read)
+        else selection.select(root, limit, filt, stats=read)
     )
     if as_json:
         write = sys.stdout.write
@@ -99,8 +101,8 @@ def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
 
 def _stored_role(root: Path, role: str | None) -> str | None:
     """`--role` as it is stored: a catalog role as is, any other as this project's keyed hash."""
-    from ..privacy import SaltError, hash_value, is_hash, read_salt
-    from ..roles import load_catalog
+    from flowspec_telemetry.core.privacy import SaltError, hash_value, is_hash, read_salt
+    from flowspec_telemetry.core.roles import load_catalog
 
     if role is None or is_hash(role) or role in load_catalog(root).known_roles:
         return role
@@ -112,7 +114,7 @@ def _stored_role(root: Path, role: str | None) -> str | None:
 
 
 def _view_shared(root: Path, *, as_json: bool) -> None:
-    from ..report.ledger import read_ledger
+    from flowspec_telemetry.report.ledger import read_ledger
 
     entries = read_ledger(root)
     if as_json:
@@ -156,7 +158,7 @@ def export_cmd(
     """Export every event, rotated archives included."""
     target = None if output == "-" else Path(output)
     if target is not None:
-        from ..export import check_output
+        from flowspec_telemetry.report.export import check_output
 
         try:
             check_output(target, force=force)
@@ -210,7 +212,7 @@ def stats_cmd(
     """
     lo, hi = _window(since, until)
     root = project_or_fail("nothing to count")
-    result = totals.compute(root, since=lo, until=hi)
+    result = parallel_totals.compute(root, since=lo, until=hi)
     if as_json:
         print_json(result.to_json())
         return

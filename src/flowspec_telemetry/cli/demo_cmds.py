@@ -12,12 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
-from ..consent import env_rule
-from ..demo import build_demo
-from ..insights import project_insights
-from .exit_codes import ExitCode
-from .fast import PROG
-from .render import fail, line
+from flowspec_telemetry.analysis.insights import project_insights
+from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.cli.fast import PROG
+from flowspec_telemetry.cli.render import fail, line
+from flowspec_telemetry.core.consent_rules import env_rule
+from flowspec_telemetry.demo import build_demo
 
 
 def demo_cmd(
@@ -81,9 +81,9 @@ def _invoked_as() -> str:
 
 def _write_dashboard(folder: Path, data: dict[str, Any]) -> Path:
     """The HTML report of the demo, next to its `.flowspec/` (mode 0600)."""
-    from ..report.html import render_html
-    from ..report.output import write_private
-    from ..roles import load_catalog
+    from flowspec_telemetry.core.roles import load_catalog
+    from flowspec_telemetry.report.html import render_html
+    from flowspec_telemetry.report.output import write_private
 
     path = folder / "flowspec-telemetry-report.html"
     generated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

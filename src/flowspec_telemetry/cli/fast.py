@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ..events import OUTCOMES, RoleEvent
-from .exit_codes import ExitCode
+from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.core.events import OUTCOMES, RoleEvent
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing at run time: this is the cold-start path
@@ -128,7 +128,7 @@ def run_track(argv: Sequence[str]) -> int:
         event_type, kwargs, quiet = parse_track_args(argv)
     except UsageError as exc:
         return _fail(str(exc))
-    from ..tracker import track
+    from flowspec_telemetry.core.tracker import track
 
     event_id = track(event_type, **kwargs)  # type: ignore[arg-type]
     if event_id and not quiet:
@@ -153,7 +153,7 @@ def run_hook(argv: Sequence[str]) -> int:
     if list(argv) != ["claude-code"]:
         return _fail("hook takes one adapter name: claude-code")
     try:
-        from ..integrations.claude_code import handle_stdin
+        from flowspec_telemetry.integrations.claude_code import handle_stdin
 
         handle_stdin()
     except Exception:  # noqa: S110 - a hook must never disturb the agent
@@ -168,6 +168,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_track(args[1:])
     if args and args[0] == "hook":
         return run_hook(args[1:])
-    from .app import run
+    from flowspec_telemetry.cli.app import run
 
     return run(args)

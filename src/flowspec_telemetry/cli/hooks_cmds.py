@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from ..integrations import claude_settings
-from ..project import find_project_root
-from .exit_codes import ExitCode
+from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.core.project import find_project_root
+from flowspec_telemetry.integrations import claude_settings
 
 
 def install_hooks(
@@ -33,7 +33,7 @@ def install_hooks(
 
     Merges into .claude/settings.json: idempotent, with a backup of the original.
     """
-    from .app import CliError, out
+    from flowspec_telemetry.cli.app import CliError, out
 
     if not claude_code:
         raise CliError("only the Claude Code adapter exists; use --claude-code", ExitCode.USAGE)

@@ -18,11 +18,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .. import query
-from ..insights import project_insights
-from .render import fail, line, out, print_json, project_or_fail, safe
+from flowspec_telemetry.analysis.insights import project_insights
+from flowspec_telemetry.cli.render import fail, line, out, print_json, project_or_fail, safe
+from flowspec_telemetry.history import selection
 
-_SINCE = typer.Option("--since", help=f"Only events at or after: {query.DATE_HELP}.")
+_SINCE = typer.Option("--since", help=f"Only events at or after: {selection.DATE_HELP}.")
 _UNTIL = typer.Option("--until", help="Only events before this (a bare date includes that day).")
 _BAR_WIDTH = 20
 _SPARK = "▁▂▃▄▅▆▇█"
@@ -30,8 +30,8 @@ _SPARK = "▁▂▃▄▅▆▇█"
 
 def _load(since: str | None, until: str | None) -> dict[str, Any]:
     try:
-        lo, hi = query.window(since, until)
-    except query.QueryError as exc:
+        lo, hi = selection.window(since, until)
+    except selection.QueryError as exc:
         fail(str(exc))
     root = project_or_fail("nothing to analyse")
     return project_insights(root, since=lo, until=hi)

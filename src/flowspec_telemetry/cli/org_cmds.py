@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .exit_codes import ExitCode
-from .fast import PROG
-from .insights_cmds import print_answers
-from .render import err, fail, line, print_json, safe
+from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.cli.fast import PROG
+from flowspec_telemetry.cli.insights_cmds import print_answers
+from flowspec_telemetry.cli.render import err, fail, line, print_json, safe
 
 if TYPE_CHECKING:
-    from ..org.backends import Store, Target
+    from flowspec_telemetry.org.backends import Store, Target
 
 org_app = typer.Typer(
     name="org",
@@ -42,7 +42,7 @@ _K = typer.Option(
 
 
 def _target(db: str, *, must_exist: bool) -> Target:
-    from ..org.backends import StoreError, check_target, parse_target
+    from flowspec_telemetry.org.backends import StoreError, check_target, parse_target
 
     try:
         target = parse_target(db)
@@ -53,7 +53,7 @@ def _target(db: str, *, must_exist: bool) -> Target:
 
 
 def _open(target: Target, *, read_only: bool) -> Store:
-    from ..org.backends import StoreError, open_store
+    from flowspec_telemetry.org.backends import StoreError, open_store
 
     try:
         return open_store(target, read_only=read_only)
@@ -74,8 +74,8 @@ def ingest_cmd(
     db: Annotated[str, _DB],
 ) -> None:
     """Load share reports into the org store; reject bad, foreign and duplicate files."""
-    from ..org.backends import StoreError
-    from ..org.ingest import Accepted, ingest, read_report
+    from flowspec_telemetry.org.backends import StoreError
+    from flowspec_telemetry.org.ingest import Accepted, ingest, read_report
 
     target = _target(db, must_exist=False)
     accepted: list[Accepted] = []
@@ -109,8 +109,8 @@ def ingest_cmd(
 
 
 def _insights(db: str, k: int) -> dict[str, Any]:
-    from ..org.aggregate import org_insights
-    from ..org.backends import StoreError
+    from flowspec_telemetry.org.aggregate import org_insights
+    from flowspec_telemetry.org.backends import StoreError
 
     target = _target(db, must_exist=True)
     store = _open(target, read_only=True)
@@ -179,8 +179,8 @@ def report_cmd(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write the HTML dashboard of every ingested share report."""
-    from ..org.html import render_org_html
-    from ..report.output import OutputError, check_output, write_private
+    from flowspec_telemetry.org.html import render_org_html
+    from flowspec_telemetry.report.output import OutputError, check_output, write_private
 
     try:
         check_output(html, force=force)

@@ -19,9 +19,9 @@ from typing import Any, Final, NoReturn
 from rich.console import Console
 from rich.text import Text
 
-from ..names import FLOWSPEC
-from ..project import find_project_root
-from .exit_codes import ExitCode
+from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.core.names import FLOWSPEC
+from flowspec_telemetry.core.project import find_project_root
 
 _UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 MAX_CELL: Final = 120
@@ -70,7 +70,7 @@ def line(text: str, style: str = "") -> None:
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     """Stop the command with one line on stderr (see `app.run`)."""
-    from .app import CliError
+    from flowspec_telemetry.cli.app import CliError
 
     raise CliError(safe(message, limit=1000), code)
 
@@ -90,7 +90,7 @@ def project_or_fail(what: str, *, reading: bool = True) -> Path:
             ExitCode.FAILURE,
         )
     if reading:
-        from .. import permissions
+        from flowspec_telemetry.core import permissions
 
         permissions.tighten(root, FLOWSPEC)
         refusal = permissions.read_refusal(root, FLOWSPEC)

@@ -18,20 +18,20 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import query
-from ..names import FLOWSPEC
-from .render import fail, line, project_or_fail, safe
+from flowspec_telemetry.cli.render import fail, line, project_or_fail, safe
+from flowspec_telemetry.core.names import FLOWSPEC
+from flowspec_telemetry.history import selection
 
 
 def _window(since: str | None, until: str | None) -> tuple[str | None, str | None]:
     try:
-        return query.window(since, until)
-    except query.QueryError as exc:
+        return selection.window(since, until)
+    except selection.QueryError as exc:
         fail(str(exc))
 
 
 def _check(path: Path | None, force: bool) -> None:
-    from ..report.output import OutputError, check_output
+    from flowspec_telemetry.report.output import OutputError, check_output
 
     if path is None:
         return
@@ -42,7 +42,7 @@ def _check(path: Path | None, force: bool) -> None:
 
 
 def _write(path: Path, data: bytes, force: bool) -> None:
-    from ..report.output import OutputError, write_private
+    from flowspec_telemetry.report.output import OutputError, write_private
 
     try:
         write_private(path, data, force=force)
@@ -64,7 +64,7 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
         typer.Option("--share", help="Write the shareable aggregate report (JSON) to this file."),
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help=f"Only events at or after: {query.DATE_HELP}.")
+        str | None, typer.Option("--since", help=f"Only events at or after: {selection.DATE_HELP}.")
     ] = None,
     until: Annotated[
         str | None,
@@ -106,7 +106,7 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
         _check(share, force)
     root = project_or_fail("nothing to report")
     if preview or share is not None:
-        from ..report.share import project_share_report
+        from flowspec_telemetry.report.share import project_share_report
 
         data = project_share_report(root, FLOWSPEC, since=lo, until=hi, k=k, epsilon=epsilon)
         text = share_text(data)
@@ -116,7 +116,7 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
         assert share is not None  # noqa: S101 - preview returned above
         blob = text.encode("ascii")
         _write(share, blob, force)
-        from ..report.ledger import record_share
+        from flowspec_telemetry.report.ledger import record_share
 
         record_share(
             root, file_name=share.name, sha256=hashlib.sha256(blob).hexdigest(), report=data
@@ -129,10 +129,10 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
             + "); recorded in the ledger (view --shared)."
         )
     if html is not None:
-        from ..insights import project_insights
-        from ..report.html import render_html
-        from ..report.share import window_days
-        from ..roles import load_catalog
+        from flowspec_telemetry.analysis.insights import project_insights
+        from flowspec_telemetry.core.roles import load_catalog
+        from flowspec_telemetry.report.html import render_html
+        from flowspec_telemetry.report.share import window_days
 
         insights = project_insights(root, FLOWSPEC, since=lo, until=hi)
         page = render_html(

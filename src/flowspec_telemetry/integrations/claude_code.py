@@ -33,9 +33,9 @@ import re
 import sys
 import time
 
-from ..events import RoleEvent, new_invocation_id
-from ..project import find_root
-from ..tracker import Tracker, default_tracker
+from flowspec_telemetry.core.events import RoleEvent, new_invocation_id
+from flowspec_telemetry.core.project import find_root
+from flowspec_telemetry.core.tracker import Tracker, default_tracker
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # a hook starts cold for every payload: no typing, dataclasses or pathlib

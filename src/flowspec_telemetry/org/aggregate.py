@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Final
 
-from ..insights import MIN_DENOMINATOR, Insights, _pct
-from ..report.share import DEFAULT_K
-from . import queries
-from .backends import Store
+from flowspec_telemetry.analysis.insights import MIN_DENOMINATOR, Insights, _pct
+from flowspec_telemetry.org import queries
+from flowspec_telemetry.org.backends import Store
+from flowspec_telemetry.report.share import DEFAULT_K
 
 ORG_VERSION: Final = "1"
 NOT_AVAILABLE: Final = {

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from .schema import TABLES, Dialect, columns, create_statements, sql_type
+from flowspec_telemetry.org.schema import TABLES, Dialect, columns, create_statements, sql_type
 
 CLICKHOUSE_PORT: Final = 9000
 PASSWORD_ENV: Final = "FLOWSPEC_CLICKHOUSE_PASSWORD"  # noqa: S105 - a variable name

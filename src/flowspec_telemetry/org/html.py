@@ -14,20 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._version import __version__
-from ..report.html import (
-    CSP,
-    Names,
-    _commands,
-    _handoffs,
-    _headline,
-    _roles,
-)
-from ..report.html import _completion as local_completion
-from ..report.html import _security as local_security
-from ..report.style import CSS
-from ..report.text import esc, num
-from ..roles import DEFAULT_CATALOG
+from flowspec_telemetry._version import __version__
+from flowspec_telemetry.core.roles import DEFAULT_CATALOG
+from flowspec_telemetry.report.html import CSP, Names, _commands, _handoffs, _headline, _roles
+from flowspec_telemetry.report.html import _completion as local_completion
+from flowspec_telemetry.report.html import _security as local_security
+from flowspec_telemetry.report.style import CSS
+from flowspec_telemetry.report.text import esc, num
 
 
 def _security(data: Mapping[str, Any], names: Names) -> str:

@@ -25,10 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from ..report.share import SHARE_SCHEMA_VERSION, TABLES, validate_share_report
-from .backends import Store, StoreError
-from .queries import known_reports
-from .schema import STORE_VERSION
+from flowspec_telemetry.org.backends import Store, StoreError
+from flowspec_telemetry.org.queries import known_reports
+from flowspec_telemetry.org.schema import STORE_VERSION
+from flowspec_telemetry.report.share import SHARE_SCHEMA_VERSION, TABLES, validate_share_report
 
 MAX_BYTES: Final = 8 * 1024 * 1024  # a share report of a 256-value catalog stays far below
 _LOOKUP_CHUNK: Final = 500

@@ -7,7 +7,11 @@ Nothing here is imported on the tracking path.
 
 from __future__ import annotations
 
-from .html import render_html
-from .share import SHARE_SCHEMA_VERSION, build_share_report, validate_share_report
+from flowspec_telemetry.report.html import render_html
+from flowspec_telemetry.report.share import (
+    SHARE_SCHEMA_VERSION,
+    build_share_report,
+    validate_share_report,
+)
 
 __all__ = ["SHARE_SCHEMA_VERSION", "build_share_report", "render_html", "validate_share_report"]

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Final
 
-from .._version import __version__
-from ..roles import Catalog
-from . import svg
-from .style import CSS
-from .text import clean, duration, esc, num, pct
+from flowspec_telemetry._version import __version__
+from flowspec_telemetry.core.roles import Catalog
+from flowspec_telemetry.report import svg
+from flowspec_telemetry.report.style import CSS
+from flowspec_telemetry.report.text import clean, duration, esc, num, pct
 
 CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; font-src 'none'; "

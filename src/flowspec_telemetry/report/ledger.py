@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from ..names import FLOWSPEC, ToolNames
-from ..store import ensure_project_dir
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.store import ensure_project_dir
 
 LEDGER_FILE: Final = "telemetry-shared.jsonl"
 _MAX_LINE: Final = 4096

@@ -36,12 +36,12 @@ from itertools import product
 from pathlib import Path
 from typing import Any, Final
 
-from .. import scan
-from .._version import __version__
-from ..names import FLOWSPEC, ToolNames
-from ..roles import Catalog, load_catalog
-from ..store import ReadStats
-from . import noise
+from flowspec_telemetry._version import __version__
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.roles import Catalog, load_catalog
+from flowspec_telemetry.core.store import ReadStats
+from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.report import noise
 
 SHARE_SCHEMA_VERSION: Final = "1"
 DEFAULT_K: Final = 5
@@ -223,7 +223,7 @@ def project_share_report(
 ) -> dict[str, Any]:
     """The share report of the project at `root` (archives included), within the window."""
     lists = _catalog_lists(load_catalog(root, names))
-    events = scan.iter_events(root, names, ReadStats())
+    events = fast_reader.iter_events(root, names, ReadStats())
     if since is not None or until is not None:
         events = (
             e

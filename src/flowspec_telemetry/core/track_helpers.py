@@ -15,8 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from .events import RoleEvent, new_invocation_id
-from .tracker import Tracker, default_tracker
+from flowspec_telemetry.core.events import RoleEvent, new_invocation_id
+from flowspec_telemetry.core.tracker import Tracker, default_tracker
 
 
 def _tracker(tracker: Tracker | None) -> Tracker:

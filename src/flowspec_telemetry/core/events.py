@@ -344,7 +344,7 @@ def __getattr__(name: str) -> object:
     # `Event` (a dataclass) lives in `record`, imported on first use, so the
     # tracking path does not pay for `dataclasses` and `inspect`.
     if name == "Event":
-        from .record import Event
+        from flowspec_telemetry.core.typed_event import Event
 
         return Event
     raise AttributeError(name)

@@ -21,10 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
-from . import scan
-from .names import FLOWSPEC, ToolNames
-from .stats import Stats, compute_stats
-from .store import EVENTS_FILE, ReadStats, archive_paths, line_batches, open_for_reading
+from flowspec_telemetry.analysis.stats import Stats, compute_stats
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.store import (
+    EVENTS_FILE,
+    ReadStats,
+    archive_paths,
+    line_batches,
+    open_for_reading,
+)
+from flowspec_telemetry.history import fast_reader
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -68,7 +74,7 @@ class _Range:
 
 def _events_of(piece: Piece, read: ReadStats) -> Iterator[dict[str, Any]]:
     if piece.end is None:
-        yield from scan.iter_file(piece.path, read)
+        yield from fast_reader.iter_file(piece.path, read)
         return
     try:  # never through a symbolic link, like the one-process readers (`store`)
         fh = open_for_reading(piece.path)
@@ -78,7 +84,7 @@ def _events_of(piece: Piece, read: ReadStats) -> Iterator[dict[str, Any]]:
         fh.seek(piece.start)
         read.files += 1
         for parts in line_batches(_Range(fh, piece.end)):
-            yield from scan.parse_batch(parts, read)
+            yield from fast_reader.parse_batch(parts, read)
 
 
 def fold(piece: Piece, since: str | None, until: str | None) -> Stats:
@@ -182,7 +188,7 @@ def fold_history(
     count = _workers() if workers is None else workers
     if count <= 1 or history_bytes(root, names) < PARALLEL_MIN_BYTES:
         read = ReadStats()
-        return folder(scan.iter_events(root, names, read), read)
+        return folder(fast_reader.iter_events(root, names, read), read)
     pieces = [Piece(p) for p in archive_paths(base)] + split_file(base / EVENTS_FILE, count)
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(min(count, len(pieces))) as pool:

@@ -26,14 +26,14 @@ import os
 import re
 import time
 
-from .names import FLOWSPEC, ToolNames
-from .store import ARCHIVE_RE, EVENTS_FILE, PENDING_RE
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.store import ARCHIVE_RE, EVENTS_FILE, PENDING_RE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-    from .names import StrPath
+    from flowspec_telemetry.core.names import StrPath
 
 LOCK_FILE: Final = "telemetry.lock"
 GRACE_SECONDS: Final = 5.0

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .store import ReadStats
+from flowspec_telemetry.core.store import ReadStats
 
 
 @dataclass(slots=True)

@@ -21,14 +21,14 @@ import time
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 
-from .names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
     from pathlib import Path
     from typing import Any, Final
 
-    from .names import StrPath
+    from flowspec_telemetry.core.names import StrPath
 
 NOTICE_VERSION: Final = 1
 CONFIG_FILE: Final = "telemetry-config.json"

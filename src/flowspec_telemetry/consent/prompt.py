@@ -22,10 +22,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final, TextIO
 
-from . import consent
-from .control import Scope, record_answer, team_allows
-from .names import FLOWSPEC, ToolNames
-from .project import find_project_root
+from flowspec_telemetry.consent.answers import Scope, record_answer, team_allows
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.project import find_project_root
 
 LATER_DAYS: Final = 7
 _YES: Final = frozenset({"y", "yes"})
@@ -65,17 +65,17 @@ def why_not_ask(
 
     Raises `ConsentFileError` when a consent record is corrupt.
     """
-    by_env = consent.env_rule(names)
+    by_env = consent_rules.env_rule(names)
     if by_env is not None:
         return f"not asked: {by_env.reason}"
     if not team_allows(root, names):
         return f"not asked: the team policy in {names.workflow_file} turns telemetry off"
     today = _stamp(now or _now())
-    paths = [consent.global_config_path(names)]
+    paths = [consent_rules.global_config_path(names)]
     if root is not None:
-        paths.insert(0, consent.project_config_path(root, names))
+        paths.insert(0, consent_rules.project_config_path(root, names))
     for path in paths:
-        record = consent.read_record(path)
+        record = consent_rules.read_record(path)
         if record is None or not record.current():
             continue
         if record.answer == "later":
@@ -98,7 +98,7 @@ def _ask(root: Path | None, names: ToolNames, stdin: TextIO, stdout: TextIO) -> 
     from rich.console import Console
     from rich.text import Text
 
-    from .notice import notice
+    from flowspec_telemetry.consent.notice import notice
 
     console = Console(file=stdout, highlight=False)
     for section in notice(root, names):
@@ -132,7 +132,7 @@ def _confirm(answer: str, until: str | None, stdout: TextIO) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from .notice import CLI
+    from flowspec_telemetry.consent.notice import CLI
 
     if answer == "yes":
         text = f"Thank you: telemetry is on. Turn it off any time with `{CLI} disable`."
@@ -183,7 +183,7 @@ def maybe_prompt(
         )
         _confirm(reply, until, stdout)
         return PromptResult(True, reply, "answered", change.path)
-    except consent.ConsentFileError as exc:
+    except consent_rules.ConsentFileError as exc:
         return PromptResult(False, None, "not asked: a consent file is corrupt", error=str(exc))
     except Exception as exc:  # a host's init must never fail because of us
         return PromptResult(False, None, "not asked: internal error", error=type(exc).__name__)

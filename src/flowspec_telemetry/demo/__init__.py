@@ -14,10 +14,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Final
 
-from . import consent
-from .events import new_invocation_id
-from .names import FLOWSPEC, ToolNames
-from .tracker import Tracker
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.events import new_invocation_id
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.tracker import Tracker
 
 DAYS: Final = 21
 START_NS: Final = 1_793_577_600 * 1_000_000_000  # 2026-11-02T00:00:00Z, a Monday
@@ -90,7 +90,9 @@ class _Clock:
 
 def workflow_text() -> str:
     """The demo's `flowspec_workflow.yml` (flowspec's sample role catalog)."""
-    return files("flowspec_telemetry").joinpath("demo_workflow.yml").read_text(encoding="utf-8")
+    return (
+        files("flowspec_telemetry.demo").joinpath("demo_workflow.yml").read_text(encoding="utf-8")
+    )
 
 
 def build_demo(
@@ -99,7 +101,9 @@ def build_demo(
     """Create the demo project in `folder` and return how many events it recorded."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / names.workflow_file).write_text(workflow_text(), encoding="utf-8")
-    consent.write_record(consent.project_config_path(folder, names), consent.new_record("yes"))
+    consent_rules.write_record(
+        consent_rules.project_config_path(folder, names), consent_rules.new_record("yes")
+    )
     sim = _Simulation(folder, names, seed)
     for person in PERSONAS:
         sim.emit("role.selected", role=person.role, source="init")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 
-from .names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .names import StrPath
+    from flowspec_telemetry.core.names import StrPath
 
 
 def find_root(start: StrPath | None = None, names: ToolNames = FLOWSPEC) -> str | None:

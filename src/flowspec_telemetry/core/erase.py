@@ -17,9 +17,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import consent, scan
-from .names import FLOWSPEC, ToolNames
-from .store import GITIGNORE, GITIGNORE_BODY, ReadStats, StoreError
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, ReadStats, StoreError
+from flowspec_telemetry.history import fast_reader
 
 
 @dataclass(slots=True)
@@ -35,7 +36,7 @@ class Cleared:
 def telemetry_files(root: Path, names: ToolNames = FLOWSPEC) -> list[Path]:
     """Every telemetry file in the project folder except the consent record."""
     folder = root / names.project_dir
-    keep = consent.CONFIG_FILE
+    keep = consent_rules.CONFIG_FILE
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -57,7 +58,7 @@ def count_events(root: Path, names: ToolNames = FLOWSPEC) -> tuple[int, int]:
     """
     read = ReadStats()
     try:
-        for _ in scan.iter_events(root, names, read):
+        for _ in fast_reader.iter_events(root, names, read):
             pass
     except StoreError:
         pass
@@ -83,12 +84,15 @@ def clear(root: Path, names: ToolNames = FLOWSPEC, *, reset_consent: bool = Fals
             os.unlink(path)
             out.files.append(path)
     if reset_consent:
-        for path in (consent.project_config_path(root, names), consent.global_config_path(names)):
+        for path in (
+            consent_rules.project_config_path(root, names),
+            consent_rules.global_config_path(names),
+        ):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
                 out.consent_files.append(path)
     _tidy(root / names.project_dir)
-    from .tracker import default_tracker
+    from flowspec_telemetry.core.tracker import default_tracker
 
     default_tracker().invalidate()
     return out

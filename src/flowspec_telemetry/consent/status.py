@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import consent, permissions, roles, store
-from .consent import NOTICE_VERSION, ConsentFileError
-from .control import current_decision
-from .names import FLOWSPEC, ToolNames
+from flowspec_telemetry.consent.answers import current_decision
+from flowspec_telemetry.core import consent_rules, permissions, roles, store
+from flowspec_telemetry.core.consent_rules import NOTICE_VERSION, ConsentFileError
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 _BLOCK = 1 << 20
 
@@ -75,7 +75,7 @@ def storage(root: Path, names: ToolNames = FLOWSPEC) -> dict[str, Any]:
 
 def _record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     try:
-        record = consent.read_record(path)
+        record = consent_rules.read_record(path)
     except ConsentFileError as exc:
         return {"path": str(path), "corrupt": True}, str(exc)
     if record is None:
@@ -87,7 +87,7 @@ def _record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 def _shared(root: Path, names: ToolNames) -> dict[str, Any]:
     """How many share reports left this project, and the last one (the ledger)."""
-    from .report.ledger import summary
+    from flowspec_telemetry.report.ledger import summary
 
     return summary(root, names)
 
@@ -122,9 +122,9 @@ def gather(
     decision = current_decision(root, names, environ)
     warnings: list[str] = []
     records: dict[str, Any] = {}
-    scopes = [("global", consent.global_config_path(names))]
+    scopes = [("global", consent_rules.global_config_path(names))]
     if root is not None:
-        scopes.insert(0, ("project", consent.project_config_path(root, names)))
+        scopes.insert(0, ("project", consent_rules.project_config_path(root, names)))
     for scope, path in scopes:
         data, warning = _record(path)
         records[scope] = data

@@ -18,11 +18,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from . import scan
-from .events import EVENT_TYPE_VALUES
-from .names import FLOWSPEC, ToolNames
-from .stats import in_window
-from .store import EVENTS_FILE, ReadStats, archive_paths, iter_backwards, iter_file, tail_events
+from flowspec_telemetry.analysis.stats import in_window
+from flowspec_telemetry.core.events import EVENT_TYPE_VALUES
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.store import (
+    EVENTS_FILE,
+    ReadStats,
+    archive_paths,
+    iter_backwards,
+    iter_file,
+    tail_events,
+)
+from flowspec_telemetry.history import fast_reader
 
 _RELATIVE: Final = re.compile(r"^(\d{1,5})([hdw])$")
 _UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
@@ -158,4 +165,4 @@ def stream(
 ) -> Iterator[dict[str, Any]]:
     """Every matching event, oldest first, streamed (for `view --limit 0`)."""
     keep = filt.matcher()
-    return (e for e in scan.iter_events(root, names, stats) if keep(e))
+    return (e for e in fast_reader.iter_events(root, names, stats) if keep(e))

@@ -22,13 +22,13 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
-from .names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
     from typing import Any, Final
 
-    from .names import StrPath
+    from flowspec_telemetry.core.names import StrPath
 
 CACHE_FILE: Final = "telemetry-catalog.json"
 _CACHE_FORMAT: Final = 1

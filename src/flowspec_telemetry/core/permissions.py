@@ -22,9 +22,9 @@ import stat
 from pathlib import Path
 from typing import Final
 
-from .names import FLOWSPEC, ToolNames
-from .privacy import SALT_BYTES, SALT_FILE
-from .store import EVENTS_FILE
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.privacy import SALT_BYTES, SALT_FILE
+from flowspec_telemetry.core.store import EVENTS_FILE
 
 FOLDER_MODE: Final = 0o700
 FILE_MODE: Final = 0o600

@@ -21,11 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from . import events, privacy, roles, store
-from ._version import __version__
-from .consent import NOTICE_VERSION
-from .events import EVENT_TYPES, FIELDS, NEVER_COLLECTED, RoleEvent, Sensitivity
-from .names import FLOWSPEC, ToolNames
+from flowspec_telemetry._version import __version__
+from flowspec_telemetry.core import events, privacy, roles, store
+from flowspec_telemetry.core.consent_rules import NOTICE_VERSION
+from flowspec_telemetry.core.events import (
+    EVENT_TYPES,
+    FIELDS,
+    NEVER_COLLECTED,
+    RoleEvent,
+    Sensitivity,
+)
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 CLI: Final = "flowspec-telemetry"
 _SENSITIVITY_LABEL: Final = {

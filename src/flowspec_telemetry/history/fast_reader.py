@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .events import LEGACY_SCHEMA_VERSION, parse_line
-from .names import FLOWSPEC, ToolNames
-from .store import EVENTS_FILE, ReadStats, archive_paths, read_batches
+from flowspec_telemetry.core.events import LEGACY_SCHEMA_VERSION, parse_line
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.store import EVENTS_FILE, ReadStats, archive_paths, read_batches
 
 if TYPE_CHECKING:
     pass

@@ -27,18 +27,18 @@ import re
 import sys
 import time
 
-from . import consent, events, privacy, roles, rotation, store
-from ._version import __version__
-from .events import EVENT_TYPE_VALUES, OUTCOMES, RoleEvent, dumps_line
-from .names import FLOWSPEC, ToolNames
-from .project import find_root
+from flowspec_telemetry._version import __version__
+from flowspec_telemetry.core import consent_rules, events, privacy, roles, rotation, store
+from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, OUTCOMES, RoleEvent, dumps_line
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.project import find_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
     from collections.abc import Callable
     from typing import Any, Final
 
-    from .names import StrPath
+    from flowspec_telemetry.core.names import StrPath
 
 REVALIDATE_SECONDS: Final = 1.0
 _INVOCATION_PREFIX: Final = "inv_"
@@ -320,7 +320,7 @@ class Tracker:
         return hit[1]
 
     def _state_for(self, project_root: StrPath | None, *, create: bool) -> _ProjectState | None:
-        forced = None if self._synthetic else consent.env_rule(self.names)
+        forced = None if self._synthetic else consent_rules.env_rule(self.names)
         if forced is not None and not forced.enabled:
             return None
         now = time.monotonic()
@@ -345,7 +345,7 @@ class Tracker:
             catalog_box.append(roles.load_catalog(root, self.names))
             return catalog_box[0].team_telemetry is not False
 
-        decision = consent.decide(
+        decision = consent_rules.decide(
             root, names=self.names, team_allows=team_allows, environ={}, lazy_policy=True
         )
         state = _ProjectState(root, now + REVALIDATE_SECONDS, decision.enabled)

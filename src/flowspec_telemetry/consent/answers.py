@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from . import consent, roles
-from .consent import ConsentRecord, Decision
-from .names import FLOWSPEC, ToolNames
-from .project import find_project_root
+from flowspec_telemetry.core import consent_rules, roles
+from flowspec_telemetry.core.consent_rules import ConsentRecord, Decision
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.project import find_project_root
 
 Scope = Literal["global", "project"]
 
@@ -66,7 +66,7 @@ def current_decision(
     root: Path | None, names: ToolNames = FLOWSPEC, environ: Mapping[str, str] | None = None
 ) -> Decision:
     """The decision with the rule that made it, as `status` reports it."""
-    return consent.decide(
+    return consent_rules.decide(
         root, names=names, team_allows=lambda: team_allows(root, names), environ=environ
     )
 
@@ -77,10 +77,10 @@ def read_records(
     """The project and global records; raises `ConsentFileError` for a corrupt one."""
     out: dict[str, tuple[Path, ConsentRecord | None]] = {}
     if root is not None:
-        path = consent.project_config_path(root, names)
-        out["project"] = (path, consent.read_record(path))
-    path = consent.global_config_path(names)
-    out["global"] = (path, consent.read_record(path))
+        path = consent_rules.project_config_path(root, names)
+        out["project"] = (path, consent_rules.read_record(path))
+    path = consent_rules.global_config_path(names)
+    out["global"] = (path, consent_rules.read_record(path))
     return out
 
 
@@ -104,13 +104,15 @@ def record_answer(
         path, before = read_records(root, names)[scope]
     else:
         path = (
-            consent.project_config_path(root, names)
+            consent_rules.project_config_path(root, names)
             if scope == "project" and root is not None
-            else consent.global_config_path(names)
+            else consent_rules.global_config_path(names)
         )
-        before = consent.read_record(path)
-    consent.write_record(path, consent.new_record(answer, ask_again_after=ask_again_after))
-    from .tracker import default_tracker
+        before = consent_rules.read_record(path)
+    consent_rules.write_record(
+        path, consent_rules.new_record(answer, ask_again_after=ask_again_after)
+    )
+    from flowspec_telemetry.core.tracker import default_tracker
 
     default_tracker().invalidate()
     return Change(answer, scope, path, before, current_decision(root, names, environ))

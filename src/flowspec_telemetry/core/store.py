@@ -21,15 +21,15 @@ import stat
 from collections import deque
 from collections.abc import Iterator
 
-from .events import parse_line
-from .names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.events import parse_line
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
     from pathlib import Path
     from typing import IO, Any, Final, Protocol
 
-    from .names import StrPath
+    from flowspec_telemetry.core.names import StrPath
 
     class _Readable(Protocol):
         def read(self, size: int = ..., /) -> bytes: ...

@@ -21,11 +21,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
-from . import scan
-from .events import FIELD_NAMES
-from .names import FLOWSPEC, ToolNames
-from .report import output as output_file
-from .store import ReadStats
+from flowspec_telemetry.core.events import FIELD_NAMES
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.store import ReadStats
+from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.report import output as output_file
 
 FORMATS: Final = ("json", "jsonl", "csv")
 _NESTED: Final = {
@@ -140,7 +140,7 @@ def export(
     if output is not None:
         check_output(output, force=force)
     read = ReadStats()
-    events = scan.iter_events(root, names, read)
+    events = fast_reader.iter_events(root, names, read)
     if output is None:
         if stream is None:
             raise ExportError("no output given")

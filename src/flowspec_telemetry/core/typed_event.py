@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .events import EVENT_TYPE_VALUES, SCHEMA_VERSION
+from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, SCHEMA_VERSION
 
 
 @dataclass(slots=True)

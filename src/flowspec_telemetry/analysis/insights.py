@@ -32,13 +32,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from .events import EVENT_TYPE_VALUES
-from .names import FLOWSPEC, ToolNames
-from .roles import DEFAULT_CATALOG, Catalog
-from .store import ReadStats
+from flowspec_telemetry.core.events import EVENT_TYPE_VALUES
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.roles import DEFAULT_CATALOG, Catalog
+from flowspec_telemetry.core.store import ReadStats
 
 if TYPE_CHECKING:
-    from .names import StrPath
+    from flowspec_telemetry.core.names import StrPath
 
 INSIGHTS_VERSION: Final = "1"
 MIN_DENOMINATOR: Final = 5
@@ -557,14 +557,16 @@ def project_insights(
 ) -> dict[str, Any]:
     """The insights JSON of the project at `root`: every event, archives included.
 
-    Large histories are folded in parallel (`totals.fold_history`); the
+    Large histories are folded in parallel (`parallel_totals.fold_history`); the
     partial results merge exactly, so the answer does not depend on it.
     """
     import functools
 
-    from . import totals
-    from .roles import load_catalog
+    from flowspec_telemetry.analysis import parallel_totals
+    from flowspec_telemetry.core.roles import load_catalog
 
     folder = functools.partial(_fold, catalog=load_catalog(root, names), since=since, until=until)
-    acc, skipped = totals.fold_history(Path(root), folder, _combine, names, workers=workers)
+    acc, skipped = parallel_totals.fold_history(
+        Path(root), folder, _combine, names, workers=workers
+    )
     return acc.to_json(min_denominator=min_denominator, skipped_lines=skipped)

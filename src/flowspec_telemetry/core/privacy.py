@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from hashlib import sha256 as _sha256
     from typing import Final
 
-    from .names import StrPath
+    from flowspec_telemetry.core.names import StrPath
 else:  # CPython's own SHA-256: no OpenSSL load at start-up (hashlib costs ~3 ms)
     try:
         from _sha256 import sha256 as _sha256  # Python 3.11

@@ -1,0 +1,1 @@
+"""The read side: streaming the stored history (archives included) and choosing events."""
