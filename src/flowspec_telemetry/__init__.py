@@ -23,6 +23,8 @@ _EXPORTS = {
     "ReadStats": "core.store",
     "RoleEvent": "core.events",
     "Rule": "core.consent_rules",
+    "StoreError": "core.errors",
+    "TelemetryError": "core.errors",
     "SCHEMA_VERSION": "core.events",
     "ToolNames": "core.names",
     "Tracker": "core.tracker",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
     from flowspec_telemetry.consent.answers import Change, disable_telemetry, enable_telemetry
     from flowspec_telemetry.consent.prompt import PromptResult, maybe_prompt
     from flowspec_telemetry.core.consent_rules import NOTICE_VERSION, Decision, Rule, decide
+    from flowspec_telemetry.core.errors import StoreError, TelemetryError
     from flowspec_telemetry.core.events import SCHEMA_VERSION, Event, RoleEvent, parse_line
     from flowspec_telemetry.core.names import ToolNames
     from flowspec_telemetry.core.privacy import hash_value, scrub
@@ -95,6 +98,8 @@ __all__ = [
     "ReadStats",
     "RoleEvent",
     "Rule",
+    "StoreError",
+    "TelemetryError",
     "ToolNames",
     "Tracker",
     "__version__",

@@ -16,6 +16,7 @@ from rich.console import Console
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
+from flowspec_telemetry.core.errors import TelemetryError
 
 app = typer.Typer(
     name=PROG,
@@ -30,7 +31,7 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-class CliError(Exception):
+class CliError(TelemetryError):
     """An error reported as one line; `code` is the exit status."""
 
     def __init__(self, message: str, code: ExitCode = ExitCode.FAILURE) -> None:

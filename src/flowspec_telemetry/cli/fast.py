@@ -12,6 +12,7 @@ import os
 import sys
 
 from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.events import OUTCOMES, RoleEvent
 
 TYPE_CHECKING = False
@@ -60,7 +61,7 @@ Options:
 """
 
 
-class UsageError(Exception):
+class UsageError(TelemetryError):
     """Bad command-line usage: reported in one line, exit 2."""
 
 

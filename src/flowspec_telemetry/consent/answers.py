@@ -21,13 +21,14 @@ from typing import Literal
 
 from flowspec_telemetry.core import consent_rules, roles
 from flowspec_telemetry.core.consent_rules import ConsentRecord, Decision
+from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.project import find_project_root
 
 Scope = Literal["global", "project"]
 
 
-class NoProjectError(LookupError):
+class NoProjectError(TelemetryError, LookupError):
     """A project-scoped action outside any project."""
 
     def __init__(self, names: ToolNames = FLOWSPEC) -> None:

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 
+from flowspec_telemetry.core._files import write_private
+from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 TYPE_CHECKING = False
@@ -49,7 +51,7 @@ class Rule(StrEnum):
     NOT_ASKED = "not asked yet (telemetry is off until you say yes)"
 
 
-class ConsentFileError(ValueError):
+class ConsentFileError(TelemetryError, ValueError):
     """A consent record that is not a JSON object we understand."""
 
     def __init__(self, path: StrPath, reason: str, *, unreadable: bool = False) -> None:
@@ -255,16 +257,10 @@ def read_record(path: StrPath) -> ConsentRecord | None:
 
 
 def write_record(path: StrPath, record: ConsentRecord) -> None:
-    """Write atomically (temp file + rename), folder 0700, file 0600."""
-    folder, name = os.path.split(os.fspath(path))
+    """Write whole or not at all (`core._files.write_private`), folder 0700, file 0600."""
+    folder = os.path.dirname(os.fspath(path))
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, (json.dumps(record.to_json(), indent=2) + "\n").encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_private(path, (json.dumps(record.to_json(), indent=2) + "\n").encode())
 
 
 def new_record(answer: str, *, ask_again_after: str | None = None) -> ConsentRecord:

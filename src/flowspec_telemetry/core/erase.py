@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.errors import StoreError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
-from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, ReadStats, StoreError
+from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, ReadStats
 from flowspec_telemetry.history import fast_reader
 
 

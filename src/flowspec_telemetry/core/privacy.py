@@ -20,6 +20,9 @@ import errno
 import os
 import re
 
+from flowspec_telemetry.core._files import write_private
+from flowspec_telemetry.core.errors import TelemetryError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hashlib import sha256 as _sha256
@@ -42,7 +45,7 @@ HASH_HEX_CHARS: Final = 16
 MAX_TEXT_CHARS: Final = 256
 
 
-class SaltError(OSError):
+class SaltError(TelemetryError, OSError):
     """The salt file exists but cannot be trusted (wrong size, a link, unreadable)."""
 
 
@@ -76,33 +79,19 @@ def read_salt(project_dir: StrPath) -> bytes | None:
 def load_or_create_salt(project_dir: StrPath) -> bytes:
     """Read the salt, creating it (32 bytes from `os.urandom`, mode 0600) if missing.
 
-    Creation writes a private temporary file and hard-links it into place, so a
-    concurrent process either wins the link or reads the winner's complete salt:
-    nobody ever sees a half-written salt.
+    Creation writes a private temporary file, synced, and hard-links it into
+    place (`write_private(replace=False)`), so a concurrent process either wins
+    the link or reads the winner's complete salt: nobody ever sees a
+    half-written salt, and a full disk leaves no salt rather than a short one.
     """
     salt = read_salt(project_dir)
     if salt is not None:
         return salt
     fresh = os.urandom(SALT_BYTES)  # what `secrets.token_bytes` returns, without importing it
-    tmp = os.path.join(project_dir, f".{SALT_FILE}.{os.getpid()}.{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        written = os.write(fd, fresh)
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    os.close(fd)
-    if written != SALT_BYTES:  # a full disk: never put a short salt in place
-        os.unlink(tmp)
-        raise SaltError(errno.ENOSPC, f"could not write the salt ({written} of {SALT_BYTES} bytes)")
-    try:
-        os.link(tmp, os.path.join(project_dir, SALT_FILE))
+        write_private(os.path.join(project_dir, SALT_FILE), fresh, replace=False)
     except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
+        pass  # another process won: read its salt
     salt = read_salt(project_dir)
     if salt is None:  # pragma: no cover - deleted between link and read
         raise SaltError(errno.ENOENT, "the salt file vanished while being created")

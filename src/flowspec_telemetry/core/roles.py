@@ -22,6 +22,8 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
+from flowspec_telemetry.core._files import write_private
+from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 TYPE_CHECKING = False
@@ -245,7 +247,7 @@ def _default_catalog() -> Catalog:
 DEFAULT_CATALOG: Final = _default_catalog()
 
 
-class CatalogError(ValueError):
+class CatalogError(TelemetryError, ValueError):
     """The workflow file cannot be read as a role catalog."""
 
 
@@ -433,29 +435,12 @@ def _read_cache(cache_path: str, key: tuple[int, int, int]) -> Catalog | None:
 
 def _write_cache(cache_path: str, key: tuple[int, int, int], catalog: Catalog) -> bool:
     """Store the parsed catalog atomically; False when it could not be stored."""
-    folder, name = os.path.split(cache_path)
-    if not os.path.isdir(folder):
+    if not os.path.isdir(os.path.dirname(cache_path)):
         return False
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}")
+    blob = json.dumps({"format": _CACHE_FORMAT, "key": list(key), "catalog": catalog.to_json()})
     try:
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-        )
-        try:
-            os.write(
-                fd,
-                json.dumps(
-                    {"format": _CACHE_FORMAT, "key": list(key), "catalog": catalog.to_json()}
-                ).encode(),
-            )
-        finally:
-            os.close(fd)
-        os.replace(tmp, cache_path)
+        write_private(cache_path, blob.encode())
     except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         return False
     return True
 
@@ -478,20 +463,4 @@ def read_selected_role(project_dir: StrPath) -> str | None:
 
 def write_selected_role(project_dir: StrPath, role: str) -> None:
     """Remember the person's current role for events that do not name one."""
-    tmp = os.path.join(project_dir, f".{SELECTION_FILE}.{os.getpid()}.{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        data = json.dumps({"role": role}).encode()
-        if os.write(fd, data) != len(data):
-            raise OSError(28, "short write")  # ENOSPC
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, os.path.join(project_dir, SELECTION_FILE))
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_private(os.path.join(project_dir, SELECTION_FILE), json.dumps({"role": role}).encode())

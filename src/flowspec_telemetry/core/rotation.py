@@ -26,11 +26,13 @@ import os
 import re
 import time
 
+from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import ARCHIVE_RE, EVENTS_FILE, PENDING_RE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Final
 
     from flowspec_telemetry.core.names import StrPath
@@ -150,8 +152,6 @@ def compact(
     folder: StrPath, policy: Policy, *, grace: float = GRACE_SECONDS, now: float | None = None
 ) -> None:
     """Compress idle pending files, drop leftovers, apply retention and the disk cap."""
-    import gzip  # only here: rotation is rare
-
     now = time.time() if now is None else now
     for entry in list(os.scandir(folder)):
         if (
@@ -165,23 +165,21 @@ def compact(
         if entry.stat(follow_symlinks=False).st_mtime > now - grace:
             continue  # a writer may still hold a descriptor on it
         archive = os.path.join(folder, f"telemetry-{m.group(1)}-{m.group(2)}.jsonl.gz")
-        if not os.path.exists(archive):
-            tmp = os.path.join(folder, f".telemetry-{m.group(1)}-{m.group(2)}.{os.getpid()}.tmp")
-            fd = os.open(
-                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-            )
-            with (
-                os.fdopen(fd, "wb") as raw,
-                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
-                open(entry.path, "rb") as src,
-            ):
-                while block := src.read(1 << 20):
-                    gz.write(block)
-            with open(tmp, "rb") as synced:
-                os.fsync(synced.fileno())
-            os.rename(tmp, archive)
+        if not os.path.exists(archive):  # temp, sync, rename: `_files.write_private`
+            write_private(archive, _gzipped(entry.path))
         _unlink(entry.path)
     enforce_limits(folder, policy, now=now)
+
+
+def _gzipped(path: str) -> Iterator[bytes]:
+    """The gzip stream of a file, a block at a time (header mtime 0: same bytes, same archive)."""
+    import zlib  # only here: rotation is rare
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip member, not raw zlib
+    with open(path, "rb") as src:
+        while block := src.read(1 << 20):
+            yield packer.compress(block)
+    yield packer.flush()
 
 
 def enforce_limits(folder: StrPath, policy: Policy, *, now: float | None = None) -> list[str]:

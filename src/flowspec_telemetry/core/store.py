@@ -21,6 +21,7 @@ import stat
 from collections import deque
 from collections.abc import Iterator
 
+from flowspec_telemetry.core.errors import StoreError
 from flowspec_telemetry.core.events import parse_line
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
@@ -47,10 +48,6 @@ MAX_READ_LINE: Final = 1 << 20  # longer lines are skipped without being held in
 _APPEND_FLAGS: Final = (
     os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 )
-
-
-class StoreError(OSError):
-    """The store refuses to write (a symlink, not a regular file, a short write)."""
 
 
 class FileGone(StoreError):  # noqa: N818 - a signal to reopen, not a failure

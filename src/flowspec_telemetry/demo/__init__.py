@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.events import new_invocation_id
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.tracker import Tracker
@@ -100,7 +101,8 @@ def build_demo(
 ) -> int:
     """Create the demo project in `folder` and return how many events it recorded."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / names.workflow_file).write_text(workflow_text(), encoding="utf-8")
+    # A committed, shared file (not private): readable by the team, like the real one.
+    write_private(folder / names.workflow_file, workflow_text().encode("utf-8"), mode=0o644)
     consent_rules.write_record(
         consent_rules.project_config_path(folder, names), consent_rules.new_record("yes")
     )

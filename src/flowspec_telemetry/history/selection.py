@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from flowspec_telemetry.analysis.stats import in_window
+from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.events import EVENT_TYPE_VALUES
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import (
@@ -39,7 +40,7 @@ DATE_HELP: Final = (
 )
 
 
-class QueryError(ValueError):
+class QueryError(TelemetryError, ValueError):
     """Bad filter input (a date, an event type); the CLI reports it as a usage error."""
 
 

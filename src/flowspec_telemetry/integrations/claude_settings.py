@@ -15,13 +15,13 @@ the merge is conservative:
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+from flowspec_telemetry.core._files import write_private
+from flowspec_telemetry.core.errors import TelemetryError
 
 HOOK_COMMAND: Final = "flowspec-telemetry hook claude-code"
 TOOL_MATCHER: Final = "Task|Agent|SlashCommand"
@@ -34,7 +34,7 @@ HOOK_EVENTS: Final[dict[str, str | None]] = {
 }
 
 
-class SettingsError(ValueError):
+class SettingsError(TelemetryError, ValueError):
     """The settings file cannot be changed safely."""
 
 
@@ -166,13 +166,10 @@ def apply(change: Change) -> None:
     if not change.changed:
         return
     change.path.parent.mkdir(parents=True, exist_ok=True)
-    if change.backup is not None and not change.backup.exists():
-        shutil.copy2(change.path, change.backup)
-    tmp = change.path.with_name(f".{change.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     mode = change.path.stat().st_mode & 0o777 if change.before is not None else 0o644
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-    try:
-        os.write(fd, change.after.encode("utf-8"))
-    finally:
-        os.close(fd)
-    os.replace(tmp, change.path)
+    if change.backup is not None and not change.backup.exists():
+        try:  # the original, byte for byte and with its mode; never over an existing backup
+            write_private(change.backup, change.path.read_bytes(), replace=False, mode=mode)
+        except FileExistsError:
+            pass  # made meanwhile by another run: the first backup is the one to keep
+    write_private(change.path, change.after.encode("utf-8"), mode=mode)

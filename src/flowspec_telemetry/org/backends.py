@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import os
 import re
 import tempfile
@@ -28,20 +29,27 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from flowspec_telemetry.core._files import write_private
+from flowspec_telemetry.core.errors import StoreError
 from flowspec_telemetry.org.schema import TABLES, Dialect, columns, create_statements, sql_type
+
+__all__ = [
+    "CLICKHOUSE_PORT",
+    "PASSWORD_ENV",
+    "ClickHouseStore",
+    "DuckDBStore",
+    "Store",
+    "StoreError",
+    "Target",
+    "check_target",
+    "open_store",
+    "parse_target",
+]
 
 CLICKHOUSE_PORT: Final = 9000
 PASSWORD_ENV: Final = "FLOWSPEC_CLICKHOUSE_PASSWORD"  # noqa: S105 - a variable name
 _DB_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _MAX_MESSAGE: Final = 200
-
-
-class StoreError(Exception):
-    """The store cannot be used; `usage` is True when the `--db` value itself is wrong."""
-
-    def __init__(self, message: str, *, usage: bool = False) -> None:
-        super().__init__(message)
-        self.usage = usage
 
 
 class Store(Protocol):
@@ -192,9 +200,9 @@ class DuckDBStore:
         cols = TABLES[table]
         with tempfile.TemporaryDirectory(prefix="flowspec-org-") as tmp:
             path = Path(tmp) / "rows.csv"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-                csv.writer(fh).writerows(rows)
+            text = io.StringIO(newline="")
+            csv.writer(text).writerows(rows)
+            write_private(path, text.getvalue().encode("utf-8"), replace=False)
             types = ", ".join(f"'{name}': '{sql_type('duckdb', kind)}'" for name, kind in cols)
             select = ", ".join(
                 f"COALESCE({name}, '')" if kind == "String" else name for name, kind in cols

@@ -44,7 +44,7 @@ _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
-class ExportError(ValueError):
+class ExportError(output_file.OutputError):
     """Bad export input (format, output path); nothing was written."""
 
 

@@ -10,11 +10,11 @@ file's name (never its path). `status` shows how many and the last one;
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from flowspec_telemetry.core._files import append_private
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import ensure_project_dir
 
@@ -49,15 +49,7 @@ def record_share(
     }
     ensure_project_dir(root, names)
     line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n"
-    fd = os.open(
-        ledger_path(root, names),
-        os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-        0o600,
-    )
-    try:
-        os.write(fd, line.encode("ascii"))
-    finally:
-        os.close(fd)
+    append_private(ledger_path(root, names), line.encode("ascii"))
     return entry
 
 

@@ -2,19 +2,20 @@
 
 The target is checked before anything is read (its folder must exist; an
 existing file is replaced only with `force`), then the bytes go to a private
-temporary file next to it that is moved into place when complete.
+temporary file next to it that is moved into place when complete
+(`core._files.write_private`, the package's one private-file writer).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
+from flowspec_telemetry.core import _files as files
+from flowspec_telemetry.core.errors import TelemetryError
 
-class OutputError(ValueError):
+
+class OutputError(TelemetryError, ValueError):
     """An output we must not write; nothing was written."""
 
 
@@ -35,19 +36,7 @@ def write_private(output: Path, data: bytes | Iterable[bytes], *, force: bool) -
     Never replaces an existing file without `force`.
     """
     check_output(output, force=force)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in (data,) if isinstance(data, bytes) else data:
-                fh.write(chunk)
-        if force:
-            os.replace(tmp, output)
-        else:
-            try:
-                os.link(tmp, output)  # atomic: fails if the name was taken meanwhile
-            except FileExistsError:
-                raise OutputError(f"{output} already exists; pass --force to replace it") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        files.write_private(output, data, replace=force)
+    except FileExistsError:  # the name was taken while we wrote
+        raise OutputError(f"{output} already exists; pass --force to replace it") from None
