@@ -32,6 +32,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from flowspec_telemetry.analysis.rates import (
+    MIN_DENOMINATOR,
+    rate,
+    rate_phrase,
+)
 from flowspec_telemetry.core.events import EVENT_TYPE_VALUES
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.roles import DEFAULT_CATALOG, Catalog
@@ -41,7 +46,6 @@ if TYPE_CHECKING:
     from flowspec_telemetry.core.names import StrPath
 
 INSIGHTS_VERSION: Final = "1"
-MIN_DENOMINATOR: Final = 5
 TOP_N: Final = 5
 DEVELOPER_ROLE: Final = "dev"
 SECURITY_ROLE: Final = "sec"
@@ -111,40 +115,6 @@ class Durations:
                 upper = _EDGES[min(index, len(_EDGES) - 1)]
                 return math.sqrt(_EDGES[index - 1] * upper)
         return None  # pragma: no cover - rank never exceeds count
-
-
-def rate(numerator: int, denominator: int, minimum: int = MIN_DENOMINATOR) -> dict[str, Any]:
-    """A ratio with what it is based on; `value` is None when it would mislead.
-
-    That is when the denominator is below `minimum` (`enough_data` false) or
-    when the numerator exceeds it (`comparable` false): more completions than
-    starts happen when a window cuts runs in two, or when counts were
-    suppressed or noised before sharing, and a rate above 100 % would be wrong.
-    """
-    enough = denominator >= minimum
-    comparable = numerator <= denominator
-    return {
-        "value": round(numerator / denominator, 4)
-        if enough and comparable and denominator
-        else None,
-        "numerator": numerator,
-        "denominator": denominator,
-        "enough_data": enough,
-        "comparable": comparable,
-    }
-
-
-def rate_text(r: dict[str, Any]) -> str:
-    """Why a rate has no value, or the empty string when it has one."""
-    if r.get("comparable") is False:
-        return "not comparable: more than its base (counts cut by a window, suppressed or noised)"
-    return "not enough data" if r.get("value") is None else ""
-
-
-def _pct(r: dict[str, Any]) -> str:
-    if r["value"] is None:
-        return f"{rate_text(r)} ({r['numerator']} of {r['denominator']})"
-    return f"{r['value'] * 100:.0f}% ({r['numerator']} of {r['denominator']})"
 
 
 def _week(day: str) -> str | None:
@@ -274,6 +244,53 @@ class Insights:
             if is_security:
                 self.security_sessions.setdefault(role, set()).add(session)
 
+    def add_counts(
+        self,
+        event_type: str,
+        n: int,
+        *,
+        role: str = _NONE,
+        value: str = _NONE,
+        pair: tuple[str, str] | None = None,
+        at_init: bool = False,
+    ) -> None:
+        """Count `n` events of one kind at once: what an aggregate (a share report's cell) holds.
+
+        `value` is the command of a command event or the agent of an
+        `agent.invoked`; `pair` the (from, to) of a handoff or role change.
+        Aggregates carry no sessions, times or durations, so those stay empty.
+        An unknown `event_type` is counted as unknown, not analysed.
+        """
+        self.events += n
+        if event_type not in EVENT_TYPE_VALUES:
+            self.unknown_types[_label(event_type)] += n
+            return
+        self.by_type[event_type] += n
+        if event_type == "role.selected":
+            self.selected[role] += n
+            if at_init:
+                self.selected_at_init[role] += n
+        elif event_type == "role.changed" and pair is not None:
+            self.changes[pair] += n
+        elif event_type == "command.started":
+            self.commands[value] += n
+            self.commands_by_role.setdefault(role, Counter())[value] += n
+            self.started[value] += n
+        elif event_type == "command.completed":
+            self.completed[value] += n
+        elif event_type == "command.failed":
+            self.failed[value] += n
+        elif event_type == "agent.invoked":
+            self.agent_calls[role] += n
+            if value in self.security_agents:
+                self.security_calls[role] += n
+        elif event_type in ("handoff.offered", "handoff.clicked") and pair is not None:
+            (self.offered if event_type == "handoff.offered" else self.clicked)[pair] += n
+
+    def set_period(self, first: str | None, last: str | None) -> None:
+        """Say which period the counts cover when no event carried a timestamp (aggregates)."""
+        self.first, self.last = first, last
+
     def merge(self, other: Insights) -> None:
         """Fold another partial result into this one (exact, order-independent)."""
         self.events += other.events
@@ -397,8 +414,8 @@ class Insights:
             s, i = dev["session_share"], dev["invocation_share"]
             used = "Yes" if self.security_calls[DEVELOPER_ROLE] else "Not so far"
             answer = (
-                f"{used}: developer sessions using a security agent: {_pct(s)}; "
-                f"of developer agent invocations: {_pct(i)}."
+                f"{used}: developer sessions using a security agent: {rate_phrase(s)}; "
+                f"of developer agent invocations: {rate_phrase(i)}."
             )
         return {
             "based_on": sum(self.agent_calls.values()),
@@ -432,7 +449,7 @@ class Insights:
                 if overall["value"] is not None
                 else "too few to tell"
             )
-            answer = f"Handoffs are {verdict}: click-through {_pct(overall)}."
+            answer = f"Handoffs are {verdict}: click-through {rate_phrase(overall)}."
         return {
             "based_on": offered + clicked,
             "answer": answer,
@@ -470,7 +487,7 @@ class Insights:
         started, completed = sum(self.started.values()), sum(self.completed.values())
         overall = rate(completed, started, m)
         answer = (
-            f"{_pct(overall)} of started commands completed."
+            f"{rate_phrase(overall)} of started commands completed."
             if started
             else "No command has been started yet."
         )

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flowspec_telemetry.analysis.insights import project_insights
+from flowspec_telemetry.analysis.rates import rate_figure
 from flowspec_telemetry.cli.render import fail, line, out, print_json, project_or_fail, safe
 from flowspec_telemetry.history import selection
 
@@ -88,15 +89,6 @@ def print_answers(
             line(f"   - {text}")
 
 
-def _rate(r: dict[str, Any] | None) -> str:
-    if not r:
-        return "not enough data"
-    if r["value"] is None:
-        why = "not comparable" if r.get("comparable") is False else "not enough data"
-        return f"{why} ({r['numerator']}/{r['denominator']})"
-    return f"{r['value'] * 100:.0f}% ({r['numerator']}/{r['denominator']})"
-
-
 def _role_figures(section: dict[str, Any]) -> list[str]:
     out_lines = [f"{safe(r)}: {n} selected" for r, n in section["selected"].items()]
     out_lines += [
@@ -117,15 +109,15 @@ def _command_figures(section: dict[str, Any]) -> list[str]:
 
 def _security_figures(section: dict[str, Any]) -> list[str]:
     return [
-        f"role {safe(role)}: sessions {_rate(v['session_share'])}, "
-        f"invocations {_rate(v['invocation_share'])}"
+        f"role {safe(role)}: sessions {rate_figure(v['session_share'])}, "
+        f"invocations {rate_figure(v['invocation_share'])}"
         for role, v in section["per_role"].items()
     ]
 
 
 def _handoff_figures(section: dict[str, Any]) -> list[str]:
     return [
-        f"{safe(p['from'])} -> {safe(p['to'])}: {_rate(p['click_through'])}"
+        f"{safe(p['from'])} -> {safe(p['to'])}: {rate_figure(p['click_through'])}"
         for p in section["pairs"][:10]
     ]
 
@@ -138,7 +130,7 @@ def _completion_figures(section: dict[str, Any]) -> list[str]:
             f", median {_ms(d['median'])}, p90 {_ms(d['p90'])}" if d["median"] is not None else ""
         )
         lines.append(
-            f"{safe(row['command'])}: {_rate(row['completion_rate'])} completed, "
+            f"{safe(row['command'])}: {rate_figure(row['completion_rate'])} completed, "
             f"{row['failed']} failed{timing}"
         )
     return lines
@@ -267,8 +259,8 @@ def _security_panel(section: dict[str, Any]) -> Panel:
         )
         table.add_row(
             safe(role, 24),
-            _rate(v["session_share"]),
-            _rate(v["invocation_share"]),
+            rate_figure(v["session_share"]),
+            rate_figure(v["invocation_share"]),
             _bar(share or 0, 1.0, 12) if share is not None else "",
         )
     return _panel("3 · Security agents", section["answer"], table)
@@ -283,7 +275,7 @@ def _handoffs_panel(section: dict[str, Any]) -> Panel:
             f"{safe(pair['from'], 22)} → {safe(pair['to'], 22)}",
             str(pair["offered"]),
             str(pair["clicked"]),
-            _rate(pair["click_through"]).split(" ")[0],
+            rate_figure(pair["click_through"]).split(" ")[0],
         )
     return _panel("4 · Handoffs", section["answer"], table)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from flowspec_telemetry.analysis.rates import rate_figure
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
 from flowspec_telemetry.cli.insights_cmds import print_answers
@@ -129,15 +130,9 @@ def _insights(db: str, k: int) -> dict[str, Any]:
 
 def _security_figures(section: dict[str, Any]) -> list[str]:
     return [
-        f"role {safe(role)}: invocations {_rate(v['invocation_share'])}"
+        f"role {safe(role)}: invocations {rate_figure(v['invocation_share'])}"
         for role, v in section["per_role"].items()
     ]
-
-
-def _rate(r: dict[str, Any]) -> str:
-    if r["value"] is None:
-        return f"not enough data ({r['numerator']}/{r['denominator']})"
-    return f"{r['value'] * 100:.0f}% ({r['numerator']}/{r['denominator']})"
 
 
 @org_app.command("insights")

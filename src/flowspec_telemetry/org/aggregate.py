@@ -19,10 +19,10 @@ folding, so DuckDB and ClickHouse give identical documents.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, Final
 
-from flowspec_telemetry.analysis.insights import MIN_DENOMINATOR, Insights, _pct
+from flowspec_telemetry.analysis.insights import Insights
+from flowspec_telemetry.analysis.rates import MIN_DENOMINATOR, rate_phrase
 from flowspec_telemetry.org import queries
 from flowspec_telemetry.org.backends import Store
 from flowspec_telemetry.report.share import DEFAULT_K
@@ -63,33 +63,14 @@ def cell_totals(store: Store) -> list[tuple[str, str, str, int]]:
 
 
 def _fold(acc: Insights, table: str, a: str, b: str, n: int) -> None:
-    if table == "roles_selected_at_init":
-        acc.selected_at_init[a] += n
-        acc.selected[a] += n
-    elif table == "roles_selected_later":
-        acc.selected[a] += n
-    elif table == "role_changes":
-        acc.changes[(a, b)] += n
-    elif table == "commands_started":
-        acc.commands[b] += n
-        acc.commands_by_role.setdefault(a, Counter())[b] += n
-        acc.started[b] += n
-    elif table == "commands_completed":
-        acc.completed[b] += n
-    elif table == "commands_failed":
-        acc.failed[b] += n
-    elif table == "agent_invocations":
-        acc.agent_calls[a] += n
-        if b in acc.security_agents:
-            acc.security_calls[a] += n
-    elif table == "handoffs_offered":
-        acc.offered[(a, b)] += n
-    elif table == "handoffs_clicked":
-        acc.clicked[(a, b)] += n
-    else:  # a table of a later schema: counted, not analysed
-        acc.unknown_types[table] += n
-        return
-    acc.by_type[_EVENT_TYPE[table]] += n
+    """One summed cell of a share-report table, counted as the events it stands for."""
+    event_type = _EVENT_TYPE.get(table, table)  # a table of a later schema: counted as unknown
+    if table in ("role_changes", "handoffs_offered", "handoffs_clicked"):
+        acc.add_counts(event_type, n, pair=(a, b))
+    elif table in ("roles_selected_at_init", "roles_selected_later"):
+        acc.add_counts(event_type, n, role=a, at_init=table == "roles_selected_at_init")
+    else:  # commands_* and agent_invocations: (role, command or agent)
+        acc.add_counts(event_type, n, role=a, value=b)
 
 
 def org_insights(
@@ -109,9 +90,8 @@ def org_insights(
         if n < k:
             at_org_level += 1
             continue
-        acc.events += n
         _fold(acc, table, a, b, n)
-    acc.first, acc.last = start, end
+    acc.set_period(start, end)
     data = acc.to_json(min_denominator=min_denominator)
     _org_security(data["security"])
     for row in data["completion"]["commands"]:
@@ -168,6 +148,6 @@ def _org_security(section: dict[str, Any]) -> None:
         return
     used = "Yes" if dev["invocation_share"]["numerator"] else "Not so far"
     section["answer"] = (
-        f"{used}: of developer agent invocations, {_pct(dev['invocation_share'])} "
+        f"{used}: of developer agent invocations, {rate_phrase(dev['invocation_share'])} "
         f"are security agents (the share of sessions is not available at org level)."
     )

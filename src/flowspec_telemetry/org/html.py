@@ -1,10 +1,11 @@
 """The org dashboard: the HTML report's page, fed with org insights.
 
-It reuses `report.html` (style, CSP, headline, roles, commands and handoff
-sections) on the insights-shaped document of `aggregate.org_insights`. The
-parts share reports cannot support get their own, honest sections: security
-agents per role without the session share, completion rates without
-durations, and a "not available at org level" card that says why (instead of
+It reuses `report.html`'s public page skeleton (`page`: CSP, style, top bar,
+navigation) and its question sections (headline, roles, commands, security,
+handoffs, completion) on the insights-shaped document of
+`aggregate.org_insights`. The parts share reports cannot support are said
+honestly: security agents per role without the session share, completion
+rates without durations, and a "not available at org level" card that says why (instead of
 an empty activity chart). The footer says what the page is based on: how
 many reports, their period, k at org level and the suppressed cells.
 """
@@ -16,21 +17,28 @@ from typing import Any
 
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.core.roles import DEFAULT_CATALOG
-from flowspec_telemetry.report.html import CSP, Names, _commands, _handoffs, _headline, _roles
-from flowspec_telemetry.report.html import _completion as local_completion
-from flowspec_telemetry.report.html import _security as local_security
-from flowspec_telemetry.report.style import CSS
+from flowspec_telemetry.report.html import (
+    QUESTION_NAV,
+    Names,
+    commands_section,
+    completion_section,
+    handoffs_section,
+    headline,
+    page,
+    roles_section,
+    security_section,
+)
 from flowspec_telemetry.report.text import esc, num
 
 
 def _security(data: Mapping[str, Any], names: Names) -> str:
-    return local_security(
+    return security_section(
         data, names, sessions=False, empty="No agent invocation above k in the ingested reports."
     )
 
 
 def _completion(data: Mapping[str, Any]) -> str:
-    return local_completion(
+    return completion_section(
         data, durations=False, empty="No command started above k in the ingested reports."
     )
 
@@ -100,37 +108,22 @@ def render_org_html(
         if period["start"] or period["end"]
         else "no reports yet"
     )
-    nav = "".join(
-        f'<a href="#{a}">{t}</a>'
-        for a, t in (
-            ("roles", "Roles"),
-            ("commands", "Commands"),
-            ("security", "Security"),
-            ("handoffs", "Handoffs"),
-            ("completion", "Completion"),
-            ("not-available", "Not available"),
-        )
-    )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>{esc(title)} · flowspec-telemetry</title>"
-        f"<style>{CSS}</style></head><body>"
-        '<header class="top"><div><p class="eyebrow">flowspec-telemetry · org</p>'
-        f"<h1>{esc(title)}</h1>"
-        f'<p class="period">{span} <span class="muted">· {num(data["org"]["reports"])} '
-        f"reports · generated {esc(generated_at, 30)}</span></p>"
-        f"</div><nav>{nav}</nav></header><main>"
-        f"{_headline(data, names)}"
-        '<div class="two">'
-        f"{_roles(data, names)}{_commands(data, names)}</div>"
-        f"{_security(data, names)}"
-        f"{_handoffs(data)}"
-        f"{_completion(data)}"
-        f"{_not_available(data)}"
-        f"{_footer(data)}"
-        "</main></body></html>\n"
+    return page(
+        title=title,
+        eyebrow="flowspec-telemetry · org",
+        period_html=(
+            f'{span} <span class="muted">· {num(data["org"]["reports"])} '
+            f"reports · generated {esc(generated_at, 30)}</span>"
+        ),
+        nav=(*QUESTION_NAV, ("not-available", "Not available")),
+        main_html=(
+            f"{headline(data, names)}"
+            '<div class="two">'
+            f"{roles_section(data, names)}{commands_section(data, names)}</div>"
+            f"{_security(data, names)}"
+            f"{handoffs_section(data)}"
+            f"{_completion(data)}"
+            f"{_not_available(data)}"
+            f"{_footer(data)}"
+        ),
     )

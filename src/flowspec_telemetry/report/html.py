@@ -14,11 +14,12 @@ completion rates with durations, activity over time, and a privacy footer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
 from flowspec_telemetry._version import __version__
+from flowspec_telemetry.analysis.rates import why_no_value
 from flowspec_telemetry.core.roles import Catalog
 from flowspec_telemetry.report import svg
 from flowspec_telemetry.report.style import CSS
@@ -80,7 +81,7 @@ def _rate_cell(r: Mapping[str, Any], *, color: str = svg.PALETTE[1]) -> str:
     value = r.get("value")
     n, d = int(r.get("numerator", 0)), int(r.get("denominator", 0))
     label = f"{pct(value)} ({num(n)} of {num(d)})"
-    why = "not comparable" if r.get("comparable") is False else "not enough data"
+    why = why_no_value(r)
     figure = (
         f'<span class="nodata-text">{why}</span>'
         if value is None
@@ -108,7 +109,7 @@ def _section(anchor: str, number: str, title: str, answer: str, body: str, *, ba
     )
 
 
-def _headline(data: Mapping[str, Any], names: Names) -> str:
+def headline(data: Mapping[str, Any], names: Names) -> str:
     roles, completion, handoffs, security = (
         data["roles"],
         data["completion"],
@@ -148,7 +149,7 @@ def _headline(data: Mapping[str, Any], names: Names) -> str:
     return f'<div class="kpis">{"".join(cards)}</div>'
 
 
-def _roles(data: Mapping[str, Any], names: Names) -> str:
+def roles_section(data: Mapping[str, Any], names: Names) -> str:
     roles = data["roles"]
     at_init = roles["selected_at_init"]
     bars = [
@@ -183,7 +184,7 @@ def _roles(data: Mapping[str, Any], names: Names) -> str:
     )
 
 
-def _commands(data: Mapping[str, Any], names: Names) -> str:
+def commands_section(data: Mapping[str, Any], names: Names) -> str:
     commands = data["commands"]
     bars = [svg.Bar(c["command"], c["count"], svg.PALETTE[0]) for c in commands["top"]]
     body = "<h3>Top 5 commands</h3>" + svg.hbars(bars, title="Top 5 commands")
@@ -213,7 +214,7 @@ def _commands(data: Mapping[str, Any], names: Names) -> str:
     )
 
 
-def _security(
+def security_section(
     data: Mapping[str, Any],
     names: Names,
     *,
@@ -253,7 +254,7 @@ def _security(
     )
 
 
-def _handoffs(data: Mapping[str, Any]) -> str:
+def handoffs_section(data: Mapping[str, Any]) -> str:
     handoffs = data["handoffs"]
     body = svg.funnel(handoffs["offered"], handoffs["clicked"], title="Handoff funnel")
     pairs = handoffs["pairs"][:12]
@@ -285,7 +286,7 @@ def _handoffs(data: Mapping[str, Any]) -> str:
     )
 
 
-def _completion(
+def completion_section(
     data: Mapping[str, Any],
     *,
     durations: bool = True,
@@ -423,6 +424,47 @@ def _footer(data: Mapping[str, Any], period: tuple[str | None, str | None]) -> s
     )
 
 
+def page(
+    *,
+    title: str,
+    eyebrow: str,
+    period_html: str,
+    nav: Sequence[tuple[str, str]],
+    main_html: str,
+) -> str:
+    """The page skeleton every report shares: CSP, viewport, style, top bar and navigation.
+
+    `period_html` and `main_html` are HTML already escaped by the caller;
+    `title`, `eyebrow` and the navigation labels are text (escaped here).
+    """
+    links = "".join(f'<a href="#{esc(anchor)}">{esc(label)}</a>' for anchor, label in nav)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{esc(title)} · flowspec-telemetry</title>"
+        f"<style>{CSS}</style></head><body>"
+        f'<header class="top"><div><p class="eyebrow">{esc(eyebrow)}</p>'
+        f"<h1>{esc(title)}</h1>"
+        f'<p class="period">{period_html}</p>'
+        f"</div><nav>{links}</nav></header><main>"
+        f"{main_html}"
+        "</main></body></html>\n"
+    )
+
+
+QUESTION_NAV: Final = (
+    ("roles", "Roles"),
+    ("commands", "Commands"),
+    ("security", "Security"),
+    ("handoffs", "Handoffs"),
+    ("completion", "Completion"),
+)
+"""The anchors of the five question sections, in page order."""
+
+
 def render_html(
     data: Mapping[str, Any],
     catalog: Catalog,
@@ -440,37 +482,19 @@ def render_html(
         if first or last
         else "no events yet"
     )
-    nav = "".join(
-        f'<a href="#{a}">{t}</a>'
-        for a, t in (
-            ("roles", "Roles"),
-            ("commands", "Commands"),
-            ("security", "Security"),
-            ("handoffs", "Handoffs"),
-            ("completion", "Completion"),
-            ("activity", "Activity"),
-        )
-    )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>{esc(title)} · flowspec-telemetry</title>"
-        f"<style>{CSS}</style></head><body>"
-        '<header class="top"><div><p class="eyebrow">flowspec-telemetry</p>'
-        f"<h1>{esc(title)}</h1>"
-        f'<p class="period">{span} <span class="muted">· generated '
-        f"{esc(generated_at, 30)}</span></p>"
-        f"</div><nav>{nav}</nav></header><main>"
-        f"{_headline(data, names)}"
-        '<div class="two">'
-        f"{_roles(data, names)}{_commands(data, names)}</div>"
-        f"{_security(data, names)}"
-        f"{_handoffs(data)}"
-        f"{_completion(data)}"
-        f"{_activity(data, names)}"
-        f"{_footer(data, period)}"
-        "</main></body></html>\n"
+    return page(
+        title=title,
+        eyebrow="flowspec-telemetry",
+        period_html=f'{span} <span class="muted">· generated {esc(generated_at, 30)}</span>',
+        nav=(*QUESTION_NAV, ("activity", "Activity")),
+        main_html=(
+            f"{headline(data, names)}"
+            '<div class="two">'
+            f"{roles_section(data, names)}{commands_section(data, names)}</div>"
+            f"{security_section(data, names)}"
+            f"{handoffs_section(data)}"
+            f"{completion_section(data)}"
+            f"{_activity(data, names)}"
+            f"{_footer(data, period)}"
+        ),
     )

@@ -13,6 +13,8 @@ import html
 import re
 from typing import Any, Final
 
+from flowspec_telemetry.analysis.rates import percent
+
 # C0/C1 controls, zero-width and bidi controls, line/paragraph separators, BOM.
 _INVISIBLE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
@@ -42,8 +44,7 @@ def num(value: float | int) -> str:
     return f"{int(value):,}"
 
 
-def pct(value: float | None) -> str:
-    return "not enough data" if value is None else f"{value * 100:.0f}%"
+pct = percent  # the one formatter, `analysis.rates.percent`, under the name the report uses
 
 
 def duration(ms: float | int | None) -> str:

@@ -1,0 +1,48 @@
+"""Package habits: `python -m flowspec_telemetry`, the LICENSE, `__all__` in public modules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import flowspec_telemetry
+from tests.conftest import read_events
+
+ROOT = Path(__file__).parents[1]
+
+
+def _module(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowspec_telemetry", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    done = _module("--version", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"flowspec-telemetry {flowspec_telemetry.__version__}"
+    bad = _module("view", "--limit", "-1", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_python_dash_m_track_records_through_the_fast_path(consented: Path) -> None:
+    done = _module("track", "role.selected", "--role", "dev", "--source", "init", cwd=consented)
+    assert done.returncode == 0, done.stderr
+    events = read_events(consented)
+    assert [e["event_id"] for e in events] == [done.stdout.strip()]
+    assert events[0]["role"] == "dev"
+
+
+def test_the_license_file_is_the_mit_license_pyproject_names() -> None:
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert meta["project"]["license"] == "MIT"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License")
+    assert "Permission is hereby granted, free of charge" in text
