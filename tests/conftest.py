@@ -73,14 +73,42 @@ def read_events(root: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
+# Commands whose promise is about the process itself: always a real console script.
+_OWN_PROCESS = frozenset({"track", "hook"})
+
+
 def run_cli(
     *args: str,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     input: str | bytes | None = None,
     timeout: float = 60,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed console script as a user would."""
+    """Run a command as a user would: `track`/`hook` (or `process=True`) as the real
+    console script, the typer commands in-process through typer's CliRunner
+    (`tests/_inprocess.py`; FLOWSPEC_TEST_SUBPROCESS=1 runs them all as processes).
+    """
+    # PYTHON* variables (PYTHONPATH hiding a module, say) need an interpreter of their own.
+    interpreter = env is not None and any(k.startswith("PYTHON") for k in env)
+    if interpreter or process or not args or args[0] in _OWN_PROCESS or _ALL_AS_PROCESSES:
+        return run_console_script(*args, cwd=cwd, env=env, input=input, timeout=timeout)
+    from tests._inprocess import run_in_process
+
+    return run_in_process(list(args), cwd=cwd, env=env, input=input)
+
+
+_ALL_AS_PROCESSES = os.environ.get("FLOWSPEC_TEST_SUBPROCESS") == "1"
+
+
+def run_console_script(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | bytes | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script in its own process, as a user would."""
     full_env = dict(os.environ)
     if env:
         full_env.update(env)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -138,12 +139,61 @@ def test_track_with_every_argument_fuzzed_writes_a_line_that_parses_back(
     json.loads(new)  # strict JSON: no NaN, no lone surrogates
 
 
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 @FIXTURES
-@given(st.text(max_size=30), st.one_of(st.text(max_size=30), st.binary(max_size=30), st.none()))
+@given(
+    st.sampled_from([e.value for e in RoleEvent]) | st.text(max_size=30),
+    st.one_of(
+        st.none(),  # found from the working folder: the consented project
+        st.just("project"),  # the project's own path
+        st.sampled_from(["", ".", "./", "project-elsewhere", "../project"]),
+        st.text(max_size=30),
+        st.binary(max_size=30),
+    ),
+)
 def test_track_never_raises_on_any_event_type_or_project(
-    tmp_path: Path, event_type: str, root: object
+    consented: Path, capsys: pytest.CaptureFixture[str], event_type: str, root: object
 ) -> None:
-    Tracker().track(event_type, role="dev", project_root=root)  # type: ignore[arg-type]
+    """Any event type and any project root: an event only for a valid type in the project.
+
+    Otherwise nothing at all: no exception, no byte written (in the project
+    or under the working folder, where a relative root would point), no output.
+    """
+    if root == "project":
+        root = str(consented)
+    elif root == "project-elsewhere":
+        root = str(consented.parent / "elsewhere")
+    workdir = consented.parent
+    before = _tree(workdir)
+    here = os.getcwd()
+    os.chdir(consented)
+    try:
+        event_id = Tracker().track(event_type, role="dev", project_root=root)  # type: ignore[arg-type]
+    finally:
+        os.chdir(here)
+    after = _tree(workdir)
+    assert capsys.readouterr().out == ""
+    valid = event_type in {e.value for e in RoleEvent}
+    # An explicit root is the project folder itself (never walked up): "" or "." is the cwd.
+    here_root = root is None or (
+        isinstance(root, str)
+        and "\x00" not in root
+        and os.path.abspath(os.path.join(consented, root)) == str(consented)
+    )
+    if valid and here_root:
+        assert event_id is not None and event_id.startswith("evt_")
+        live = "project/.flowspec/telemetry.jsonl"
+        new = after[live][len(before.get(live, b"")) :]
+        assert new.count(b"\n") == 1
+        event = parse_line(new)
+        assert event is not None and event["event_id"] == event_id
+        assert event["event_type"] == event_type
+    else:
+        assert event_id is None
+        assert after == before
 
 
 HIDERS = st.sampled_from(["\u200b", "\u202e", "\x1b", "\x00", "\ufeff", "\u2066", "\x9b"])
