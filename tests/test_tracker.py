@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_records_a_full_event(consented: Path, tracker: Tracker) -> None:
     assert str(consented) not in json.dumps(event)
     assert event["context"] == {
         "os": "linux",
-        "python": "3.11",
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",  # the running one
         "tool_version": flowspec_telemetry.__version__,
         "ci": False,
     }

@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from flowspec_telemetry.analysis.question_roles import question_roles
 from flowspec_telemetry.analysis.rates import (
     MIN_DENOMINATOR,
     rate,
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 
 INSIGHTS_VERSION: Final = "1"
 TOP_N: Final = 5
-DEVELOPER_ROLE: Final = "dev"
-SECURITY_ROLE: Final = "sec"
 MAX_LABEL: Final = 80  # longer values are cut, so a hostile 100 KB value cannot bloat the result
 _EXACT_SAMPLES: Final = 2048
 # Log-spaced histogram edges (ms): 2^(k/16), 1 ms .. ~12 days, about 4.4 % apart.
@@ -130,6 +129,8 @@ class Insights:
     """Accumulates everything the questions need from a stream of events."""
 
     security_agents: frozenset[str] = frozenset()
+    developer_role: str | None = FLOWSPEC.developer_role  # question 3's, see `question_roles`
+    security_role: str | None = FLOWSPEC.security_role
     events: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
     unknown_types: Counter[str] = field(default_factory=Counter)
@@ -154,12 +155,16 @@ class Insights:
     last: str | None = None
 
     @classmethod
-    def for_catalog(cls, catalog: Catalog = DEFAULT_CATALOG) -> Insights:
-        """An empty accumulator that knows which agents are security agents."""
-        sec = catalog.roles.get(SECURITY_ROLE)
-        agents = set(sec.agents) if sec else set()
-        agents.add("@secure-by-design-engineer")
-        return cls(security_agents=frozenset(agents))
+    def for_catalog(
+        cls, catalog: Catalog = DEFAULT_CATALOG, names: ToolNames = FLOWSPEC
+    ) -> Insights:
+        """An empty accumulator that knows question 3's roles and security agents."""
+        asked = question_roles(catalog, names)
+        return cls(
+            security_agents=asked.security_agents,
+            developer_role=asked.developer_role,
+            security_role=asked.security_role,
+        )
 
     # ------------------------------------------------------------------ fold
 
@@ -232,7 +237,8 @@ class Insights:
 
     def _agent(self, event: dict[str, Any], role: str) -> None:
         agent = event.get("agent")
-        is_security = event.get("agent_role") == SECURITY_ROLE or (
+        agent_role = event.get("agent_role")
+        is_security = (agent_role is not None and agent_role == self.security_role) or (
             isinstance(agent, str) and agent in self.security_agents  # a list is unhashable
         )
         self.agent_calls[role] += 1
@@ -407,12 +413,13 @@ class Insights:
                 ),
                 "invocation_share": rate(self.security_calls[role], self.agent_calls[role], m),
             }
-        dev = per_role.get(DEVELOPER_ROLE)
+        dev_role = self.developer_role
+        dev = per_role.get(dev_role) if dev_role is not None else None
         if dev is None:
             answer = "No agent invocation by the developer role has been recorded yet."
         else:
             s, i = dev["session_share"], dev["invocation_share"]
-            used = "Yes" if self.security_calls[DEVELOPER_ROLE] else "Not so far"
+            used = "Yes" if self.security_calls[dev_role or ""] else "Not so far"
             answer = (
                 f"{used}: developer sessions using a security agent: {rate_phrase(s)}; "
                 f"of developer agent invocations: {rate_phrase(i)}."
@@ -524,9 +531,10 @@ def compute_insights(
     *,
     since: str | None = None,
     until: str | None = None,
+    names: ToolNames = FLOWSPEC,
 ) -> Insights:
     """Fold a stream of events (optionally within [since, until)) into `Insights`."""
-    acc = Insights.for_catalog(catalog)
+    acc = Insights.for_catalog(catalog, names)
     add = acc.add
     if since is None and until is None:
         for event in events:
@@ -550,8 +558,10 @@ def _fold(
     catalog: Catalog,
     since: str | None,
     until: str | None,
+    *,
+    names: ToolNames = FLOWSPEC,
 ) -> tuple[Insights, int]:
-    acc = compute_insights(events, catalog, since=since, until=until)
+    acc = compute_insights(events, catalog, since=since, until=until, names=names)
     return acc, read.skipped
 
 
@@ -582,7 +592,9 @@ def project_insights(
     from flowspec_telemetry.analysis import parallel_totals
     from flowspec_telemetry.core.roles import load_catalog
 
-    folder = functools.partial(_fold, catalog=load_catalog(root, names), since=since, until=until)
+    folder = functools.partial(
+        _fold, catalog=load_catalog(root, names), since=since, until=until, names=names
+    )
     acc, skipped = parallel_totals.fold_history(
         Path(root), folder, _combine, names, workers=workers
     )

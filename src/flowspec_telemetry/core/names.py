@@ -20,21 +20,47 @@ if TYPE_CHECKING:
     """A path as text or a path object: the tracking path works on text (no pathlib import)."""
 
 DEFAULT_TOOL = "flowspec"
+# flowspec's security agent also serves the validate workflow of its `qa` role.
+_KNOWN_SECURITY_AGENTS: dict[str, tuple[str, ...]] = {"flowspec": ("@secure-by-design-engineer",)}
 
 
 class ToolNames:
-    """File and variable names for one host tool (a value object: compared by `tool`)."""
+    """Every host-specific name for one host tool (a value object).
 
-    __slots__ = ("tool",)
+    Besides the file and variable names derived from `tool`, it names the
+    roles question 3 ("do developers use security agents?") is about, as
+    the host's catalog spells them: `developer_role` and `security_role` (role
+    ids), and `security_agents`, agents that count as security agents even
+    when the catalog lists them under another role. A catalog without those
+    ids is still answered: `analysis.question_roles` finds its developer and
+    security roles by name (see there).
+    """
 
-    def __init__(self, tool: str = DEFAULT_TOOL) -> None:
+    __slots__ = ("developer_role", "security_agents", "security_role", "tool")
+
+    def __init__(
+        self,
+        tool: str = DEFAULT_TOOL,
+        *,
+        developer_role: str = "dev",
+        security_role: str = "sec",
+        security_agents: tuple[str, ...] | None = None,
+    ) -> None:
         self.tool = tool
+        self.developer_role = developer_role
+        self.security_role = security_role
+        if security_agents is None:  # what the host is known to ship
+            security_agents = _KNOWN_SECURITY_AGENTS.get(tool, ())
+        self.security_agents = tuple(security_agents)
+
+    def _key(self) -> tuple[str, str, str, tuple[str, ...]]:
+        return (self.tool, self.developer_role, self.security_role, self.security_agents)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ToolNames) and other.tool == self.tool
+        return isinstance(other, ToolNames) and other._key() == self._key()
 
     def __hash__(self) -> int:
-        return hash(("ToolNames", self.tool))
+        return hash(("ToolNames", *self._key()))
 
     def __repr__(self) -> str:
         return f"ToolNames({self.tool!r})"

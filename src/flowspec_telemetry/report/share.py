@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from flowspec_telemetry._version import __version__
+from flowspec_telemetry.analysis.question_roles import question_roles
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.roles import Catalog, load_catalog
 from flowspec_telemetry.core.store import ReadStats
@@ -88,7 +89,7 @@ _GENERATOR: Final = re.compile(r"^flowspec-telemetry [0-9A-Za-z.+-]{1,32}$")
 # ------------------------------------------------------------------- counting
 
 
-def _catalog_lists(catalog: Catalog) -> dict[str, list[str]]:
+def _catalog_lists(catalog: Catalog, names: ToolNames = FLOWSPEC) -> dict[str, list[str]]:
     """The catalog values a report may name: only those that fit the schema's patterns."""
     lists = {
         "roles": sorted(catalog.known_roles),
@@ -96,8 +97,7 @@ def _catalog_lists(catalog: Catalog) -> dict[str, list[str]]:
         "agents": sorted(catalog.known_agents),
     }
     lists = {kind: [v for v in vals if _PATTERNS[kind].match(v)] for kind, vals in lists.items()}
-    sec = catalog.roles.get("sec")
-    security = set(sec.agents if sec else ()) | {"@secure-by-design-engineer"}
+    security = question_roles(catalog, names).security_agents
     lists["security_agents"] = sorted(security & set(lists["agents"]))
     return {kind: vals[:MAX_CATALOG] for kind, vals in lists.items()}
 
@@ -222,7 +222,7 @@ def project_share_report(
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
     """The share report of the project at `root` (archives included), within the window."""
-    lists = _catalog_lists(load_catalog(root, names))
+    lists = _catalog_lists(load_catalog(root, names), names)
     events = fast_reader.iter_events(root, names, ReadStats())
     if since is not None or until is not None:
         events = (
