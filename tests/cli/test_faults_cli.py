@@ -24,7 +24,7 @@ from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core.tracker import Tracker
 
 from .. import _faults
-from ..conftest import CONSOLE_SCRIPT, SHARED
+from ..conftest import CONSOLE_SCRIPT, SHARED, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -201,6 +201,9 @@ def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Case]:
 
 
 def _run(case: Case, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """As the user runs it; in-process (`run_cli`) unless another user or interpreter is needed."""
+    if not case.prefix:
+        return run_cli(*args, cwd=case.root, env=case.env, input=stdin)
     return subprocess.run(
         [*case.prefix, str(CONSOLE_SCRIPT), *args],
         cwd=case.root,
