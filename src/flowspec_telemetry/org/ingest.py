@@ -28,6 +28,8 @@ from typing import Any, Final
 from flowspec_telemetry.org.backends import Store, StoreError
 from flowspec_telemetry.org.queries import known_reports
 from flowspec_telemetry.org.schema import STORE_VERSION
+from flowspec_telemetry.org.weekly import weekly_conflicts, weekly_rows
+from flowspec_telemetry.report import weekly
 from flowspec_telemetry.report.share import SHARE_SCHEMA_VERSION, TABLES, validate_share_report
 
 MAX_BYTES: Final = 8 * 1024 * 1024  # a share report of a 256-value catalog stays far below
@@ -41,6 +43,11 @@ class Accepted:
     name: str
     sha256: str
     report: dict[str, Any]
+
+    @property
+    def weekly(self) -> bool:
+        """A weekly report (share format 2), not one of the older format."""
+        return bool(self.report.get("share_schema_version") == weekly.SHARE_FORMAT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +91,18 @@ def check_report(name: str, data: Any) -> Accepted | Rejected:
     if "share_schema_version" not in data:
         return Rejected(name, "not a share report: it has no share_schema_version")
     version = data["share_schema_version"]
+    if version == weekly.SHARE_FORMAT:
+        errors = weekly.validate_weekly_report(data)
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            return Rejected(name, f"not a valid weekly share report: {errors[0]}{more}")
+        return Accepted(name, canonical_sha256(data), data)
     if version != SHARE_SCHEMA_VERSION:
         return Rejected(
             name,
             f"unsupported share_schema_version {json.dumps(version)[:20]} "
-            f"(this version reads {SHARE_SCHEMA_VERSION!r})",
+            f"(this version reads {weekly.SHARE_FORMAT!r} and the older "
+            f"{SHARE_SCHEMA_VERSION!r})",
         )
     errors = validate_share_report(data)
     if errors:
@@ -173,9 +187,14 @@ def ingest(store: Store, items: Sequence[Accepted]) -> IngestResult:
     Raises `StoreError` when the store fails; then nothing of this call counts.
     """
     result = IngestResult()
-    if not store.has_schema():
-        store.create_schema()
-    known = _known(store, [i.sha256 for i in items])
+    store.create_schema()  # CREATE TABLE IF NOT EXISTS: also adds tables a newer version needs
+    weekly_items = [i for i in items if i.weekly]
+    refused = weekly_conflicts(store, [(i.name, i.report) for i in weekly_items])
+    result.rejected += [
+        Rejected(i.name, refused[i.name]) for i in weekly_items if i.name in refused
+    ]
+    items = [i for i in items if not (i.weekly and i.name in refused)]
+    known = _known(store, [i.sha256 for i in items if not i.weekly])
     first_seen: dict[str, str] = {}
     fresh: list[Accepted] = []
     for item in items:
@@ -194,7 +213,12 @@ def ingest(store: Store, items: Sequence[Accepted]) -> IngestResult:
         return result
     load_id = uuid.uuid4().hex
     reports, cells, catalog = [], [], []
+    weekly_tables: dict[str, list[tuple[Any, ...]]] = {}
     for item in fresh:
+        if item.weekly:
+            for table, rows in weekly_rows(load_id, item.report).items():
+                weekly_tables.setdefault(table, []).extend(rows)
+            continue
         report_row, cell_rows, catalog_rows = report_rows(load_id, item)
         reports.append(report_row)
         cells += cell_rows
@@ -202,6 +226,8 @@ def ingest(store: Store, items: Sequence[Accepted]) -> IngestResult:
     today = datetime.now(UTC).date().isoformat()
     store.begin()
     try:
+        for table, rows in weekly_tables.items():
+            store.insert(table, rows)
         store.insert("org_catalog", catalog)
         store.insert("org_cells", cells)
         store.insert("org_reports", reports)
@@ -211,5 +237,5 @@ def ingest(store: Store, items: Sequence[Accepted]) -> IngestResult:
         store.rollback()
         raise
     result.loaded = fresh
-    result.cells = len(cells)
+    result.cells = len(cells) + len(weekly_tables.get("org_weekly_cells", []))
     return result

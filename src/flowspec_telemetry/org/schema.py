@@ -61,6 +61,46 @@ TABLES: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
         ("kind", "String"),
         ("value", "String"),
     ),
+    # Weekly share reports (format 2): see `org.weekly`.
+    "org_weekly_reports": (
+        ("load_id", "String"),
+        ("report_id", "String"),
+        ("contributor", "String"),  # the per-week keyed pseudonym
+        ("iso_week", "String"),
+        ("generator", "String"),
+        ("epsilon", "Float64"),
+        ("min_contributors", "Int64"),
+    ),
+    "org_weekly_tables": (
+        ("load_id", "String"),
+        ("report_id", "String"),
+        ("iso_week", "String"),
+        ("table_name", "String"),
+        ("scale", "Float64"),  # the discrete Laplace scale the report declares for the table
+    ),
+    "org_weekly_cells": (
+        ("load_id", "String"),
+        ("report_id", "String"),
+        ("iso_week", "String"),
+        ("table_name", "String"),
+        ("dim1", "String"),
+        ("dim2", "String"),
+        ("cell_count", "Int64"),  # noised: may be negative
+    ),
+    "org_weekly_catalog": (
+        ("load_id", "String"),
+        ("report_id", "String"),
+        ("kind", "String"),
+        ("value", "String"),
+    ),
+    # What the org published (for difference checks): not part of any load.
+    "org_published": (
+        ("publish_id", "String"),
+        ("published_on", "Date"),
+        ("table_name", "String"),
+        ("weeks", "String"),  # comma-separated ISO weeks
+        ("week_counts", "String"),  # week:reports,... at the time
+    ),
 }
 # ClickHouse MergeTree sort keys (the columns the queries group or filter by)
 _ORDER_BY: Final[Mapping[str, str]] = {
@@ -68,10 +108,15 @@ _ORDER_BY: Final[Mapping[str, str]] = {
     "org_reports": "report_sha256",
     "org_cells": "(table_name, dim1, dim2)",
     "org_catalog": "(kind, value)",
+    "org_weekly_reports": "(iso_week, contributor)",
+    "org_weekly_tables": "(iso_week, table_name)",
+    "org_weekly_cells": "(iso_week, table_name, dim1, dim2)",
+    "org_weekly_catalog": "(kind, value)",
+    "org_published": "(table_name, published_on)",
 }
 _TYPES: Final[Mapping[Dialect, Mapping[str, str]]] = {
-    "duckdb": {"String": "VARCHAR", "Int64": "BIGINT", "Date": "DATE"},
-    "clickhouse": {"String": "String", "Int64": "Int64", "Date": "Date"},
+    "duckdb": {"String": "VARCHAR", "Int64": "BIGINT", "Date": "DATE", "Float64": "DOUBLE"},
+    "clickhouse": {"String": "String", "Int64": "Int64", "Date": "Date", "Float64": "Float64"},
 }
 
 

@@ -89,7 +89,7 @@ _GENERATOR: Final = re.compile(r"^flowspec-telemetry [0-9A-Za-z.+-]{1,32}$")
 # ------------------------------------------------------------------- counting
 
 
-def _catalog_lists(catalog: Catalog, names: ToolNames = FLOWSPEC) -> dict[str, list[str]]:
+def catalog_lists(catalog: Catalog, names: ToolNames = FLOWSPEC) -> dict[str, list[str]]:
     """The catalog values a report may name: only those that fit the schema's patterns."""
     lists = {
         "roles": sorted(catalog.known_roles),
@@ -146,7 +146,7 @@ def count_events(
     return cells, first, last
 
 
-def _domain(table: str, lists: Mapping[str, list[str]]) -> Iterable[tuple[str, ...]]:
+def domain(table: str, lists: Mapping[str, list[str]]) -> Iterable[tuple[str, ...]]:
     return product(*(lists[DIMENSION_KIND[d]] for d in TABLES[table]))
 
 
@@ -172,7 +172,7 @@ def build_share_report(
         counts = cells.get(name, {})
         rows: list[list[Any]] = []
         suppressed = 0
-        for key in _domain(name, lists):
+        for key in domain(name, lists):
             value = counts.get(key, 0)
             if epsilon is not None:
                 value += noise.two_sided_geometric(epsilon, SENSITIVITY, rng)
@@ -222,7 +222,7 @@ def project_share_report(
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
     """The share report of the project at `root` (archives included), within the window."""
-    lists = _catalog_lists(load_catalog(root, names), names)
+    lists = catalog_lists(load_catalog(root, names), names)
     events = fast_reader.iter_events(root, names, ReadStats())
     if since is not None or until is not None:
         events = (
@@ -266,7 +266,7 @@ def _check_keys(data: Mapping[str, Any], allowed: frozenset[str], where: str) ->
     return errors
 
 
-def _check_catalog(catalog: Any, errors: list[str]) -> dict[str, frozenset[str]]:
+def check_catalog(catalog: Any, errors: list[str]) -> dict[str, frozenset[str]]:
     found: dict[str, frozenset[str]] = {k: frozenset() for k in _CATALOG_KEYS}
     if not isinstance(catalog, dict):
         errors.append("catalog must be an object")
@@ -385,7 +385,7 @@ def validate_share_report(data: Any) -> list[str]:
     else:
         errors.append("privacy must be an object with " + ", ".join(sorted(_PRIVACY_KEYS)))
         privacy = None
-    catalog = _check_catalog(data.get("catalog"), errors)
+    catalog = check_catalog(data.get("catalog"), errors)
     tables = data.get("tables")
     if not isinstance(tables, dict):
         errors.append("tables must be an object")
@@ -397,3 +397,9 @@ def validate_share_report(data: Any) -> list[str]:
     if privacy is not None and privacy["suppressed_cells"] != suppressed:
         errors.append("privacy.suppressed_cells must be the sum of the tables' suppressed cells")
     return errors
+
+
+# Older names, kept for callers written before format 2 shared these helpers.
+_catalog_lists = catalog_lists
+_domain = domain
+_check_catalog = check_catalog
