@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.report.share import validate_share_report
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.privacy import load_or_create_salt
+from flowspec_telemetry.report.weekly import validate_weekly_report
 
 from ..conftest import run_cli
 from ..report._data import write_known
@@ -32,60 +34,115 @@ def test_html_report_written_private(project: Path) -> None:
     assert run_cli("report", "--html", "r.html", "--force", cwd=project).returncode == 0
 
 
+def share_consented(root: Path, since: str = "2026-10-01T00:00:00Z") -> Path:
+    """A project whose person agreed to record and, on `since`, to share (salt made)."""
+    (root / ".flowspec").mkdir(mode=0o700, exist_ok=True)
+    load_or_create_salt(root / ".flowspec")
+    path = consent_rules.project_config_path(root)
+    consent_rules.write_record(path, consent_rules.new_record("yes"))
+    data = json.loads(path.read_text())
+    data["share"] = {"answer": "yes", "decided_at": since, "notice_version": 1}
+    path.write_text(json.dumps(data))
+    return root
+
+
+WEEK = "2026-W45"  # the known dataset's week (2 to 4 November 2026)
+
+
 def test_share_preview_writes_nothing_and_matches_the_file(project: Path) -> None:
-    write_known(project)
+    write_known(share_consented(project))
     before = _snapshot(project)
-    preview = run_cli("report", "--share", "s.json", "--preview", "--k", "2", cwd=project)
+    preview = run_cli("report", "--share", "s.json", "--preview", "--week", WEEK, cwd=project)
     assert preview.returncode == 0, preview.stderr
     assert _snapshot(project) == before
     data = json.loads(preview.stdout)
-    assert validate_share_report(data) == []
-    written = run_cli("report", "--share", "s.json", "--k", "2", cwd=project)
+    assert validate_weekly_report(data) == []
+    assert data["period"] == {"iso_week": WEEK, "start": "2026-11-02", "end": "2026-11-08"}
+    written = run_cli("report", "--share", "s.json", "--week", WEEK, cwd=project)
     assert written.returncode == 0, written.stderr
     assert "recorded in the ledger" in written.stdout
-    blob = (project / "s.json").read_bytes()
-    # identical but for the day it was made (the run may cross midnight)
-    assert json.loads(blob) | {"generated_on": 0} == data | {"generated_on": 0}
+    assert (project / "s.json").read_text() == preview.stdout  # the exact bytes reviewed
     assert stat.S_IMODE((project / "s.json").stat().st_mode) == 0o600
 
 
-def test_ledger_records_each_share_with_its_sha256(project: Path) -> None:
-    write_known(project)
+def test_a_week_is_shared_once_and_reprinted_from_the_ledger(project: Path) -> None:
+    write_known(share_consented(project))
     sub = project / "out"
     sub.mkdir()
-    assert run_cli("report", "--share", str(sub / "a.json"), cwd=project).returncode == 0
-    r = run_cli(
-        "report",
-        "--share",
-        "out/b.json",
-        "--epsilon",
-        "1.5",
-        "--since",
-        "2026-11-03",
-        "--until",
-        "2026-11-05",
-        cwd=project,
+    first = run_cli("report", "--share", str(sub / "a.json"), "--week", WEEK, cwd=project)
+    assert first.returncode == 0, first.stderr
+    # more events of that week arrive, and a different epsilon is asked: still the same report
+    with (project / ".flowspec" / "telemetry.jsonl").open("a") as fh:
+        fh.write(
+            json.dumps(
+                {
+                    "schema_version": "1.0",
+                    "event_id": "evt_late",
+                    "event_type": "command.started",
+                    "timestamp": "2026-11-05T09:00:00.000Z",
+                    "role": "dev",
+                    "command": "/flow:implement",
+                }
+            )
+            + "\n"
+        )
+    again = run_cli(
+        "report", "--share", "out/b.json", "--week", WEEK, "--epsilon", "1", cwd=project
     )
-    assert r.returncode == 0, r.stderr
+    assert again.returncode == 0, again.stderr
+    assert "already shared" in again.stdout and "no new epsilon" in again.stdout
+    assert (sub / "a.json").read_bytes() == (sub / "b.json").read_bytes()
     ledger = project / ".flowspec" / "telemetry-shared.jsonl"
     assert stat.S_IMODE(ledger.stat().st_mode) == 0o600
     entries = [json.loads(x) for x in ledger.read_text().splitlines()]
-    assert [e["file"] for e in entries] == ["a.json", "b.json"]  # names, never paths
+    assert len(entries) == 1 and entries[0]["file"] == "a.json"  # a name, never a path
     assert entries[0]["sha256"] == hashlib.sha256((sub / "a.json").read_bytes()).hexdigest()
-    assert entries[1]["sha256"] == hashlib.sha256((sub / "b.json").read_bytes()).hexdigest()
-    assert entries[1]["period"] == {"start": "2026-11-03", "end": "2026-11-05"}
-    assert (entries[0]["k"], entries[0]["epsilon"], entries[1]["epsilon"]) == (5, None, 1.5)
+    assert entries[0]["iso_week"] == WEEK and entries[0]["epsilon"] == 4.0
     assert str(sub) not in ledger.read_text()
     shown = run_cli("view", "--shared", "--json", cwd=project)
-    assert [json.loads(x)["sha256"] for x in shown.stdout.splitlines()] == [
-        e["sha256"] for e in entries
-    ]
+    assert [json.loads(x)["sha256"] for x in shown.stdout.splitlines()] == [entries[0]["sha256"]]
     table = run_cli("view", "--shared", cwd=project)
-    assert table.returncode == 0 and "b.json" in table.stdout
+    assert table.returncode == 0 and "a.json" in table.stdout and WEEK in table.stdout
+    assert "epsilon" in table.stdout
     status = run_cli("status", "--json", cwd=project)
     info = json.loads(status.stdout)["shared"]
-    assert info["count"] == 2 and info["last"]["file"] == "b.json"
-    assert "Share reports written: 2 (last: b.json" in run_cli("status", cwd=project).stdout
+    assert info["count"] == 1 and info["last"]["file"] == "a.json"
+    assert info["budget"]["epsilon_last_52_weeks"] == 4.0
+
+
+def test_sharing_needs_its_own_consent(consented: Path) -> None:
+    write_known(consented)
+    before = _snapshot(consented)
+    result = run_cli("report", "--share", "s.json", "--week", WEEK, cwd=consented)
+    assert result.returncode == 1
+    assert "sharing is off" in result.stderr and len(result.stderr.splitlines()) == 1
+    preview = run_cli("report", "--share", "s.json", "--preview", "--week", WEEK, cwd=consented)
+    assert preview.returncode == 1 and preview.stdout == ""
+    assert _snapshot(consented) == before
+
+
+def test_weeks_that_cannot_be_shared(project: Path) -> None:
+    write_known(share_consented(project, since="2026-11-20T00:00:00Z"))
+    before = _snapshot(project)
+    early = run_cli("report", "--share", "s.json", "--week", WEEK, cwd=project)
+    assert early.returncode == 2 and "before you agreed to share" in early.stderr
+    future = run_cli("report", "--share", "s.json", "--week", "2099-W01", cwd=project)
+    assert future.returncode == 2 and "not over yet" in future.stderr
+    assert _snapshot(project) == before
+
+
+def test_the_yearly_budget_refuses_a_report(project: Path) -> None:
+    write_known(share_consented(project))
+    env = {"FLOWSPEC_TELEMETRY_EPSILON_BUDGET": "6"}
+    ok = run_cli("report", "--share", "a.json", "--week", WEEK, env=env, cwd=project)
+    assert ok.returncode == 0, ok.stderr
+    refused = run_cli("report", "--share", "b.json", "--week", "2026-W46", env=env, cwd=project)
+    assert refused.returncode == 1 and "over the yearly budget 6" in refused.stderr
+    assert not (project / "b.json").exists()
+    smaller = run_cli(
+        "report", "--share", "b.json", "--week", "2026-W46", "--epsilon", "2", env=env, cwd=project
+    )
+    assert smaller.returncode == 0, smaller.stderr
 
 
 @pytest.mark.parametrize(
@@ -96,6 +153,11 @@ def test_ledger_records_each_share_with_its_sha256(project: Path) -> None:
         (("--share", "s.json", "--epsilon", "0"), "--epsilon"),
         (("--share", "s.json", "--epsilon", "-1"), "--epsilon"),
         (("--share", "s.json", "--epsilon", "nan"), "--epsilon"),
+        (("--share", "s.json", "--epsilon", "0.12345"), "three decimals"),
+        (("--share", "s.json", "--week", "2026-11-02"), "not an ISO week"),
+        (("--share", "s.json", "--week", "2026-W54"), "has no week 54"),
+        (("--share", "s.json", "--since", "2026-11-01"), "--week"),
+        (("--html", "r.html", "--week", "2026-W45"), "--share"),
         (
             (
                 "--share",

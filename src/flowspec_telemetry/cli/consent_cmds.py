@@ -90,6 +90,13 @@ def _print_status(info: dict[str, Any]) -> None:
             else ""
         )
     )
+    if info.get("shared"):
+        mode, spent = shared["mode"], shared["budget"]
+        line(
+            f"Sharing: mode {mode['mode']} ({safe(mode['rule'], 200)}); privacy loss in the last "
+            f"52 weeks: epsilon {spent['epsilon_last_52_weeks']:g} of the yearly budget "
+            f"{spent['budget']:g}"
+        )
     for warning in info["warnings"]:
         line(f"Warning: {safe(warning, 500)}", "bold red")
 

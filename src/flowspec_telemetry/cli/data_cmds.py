@@ -129,12 +129,30 @@ def _view_shared(root: Path, *, as_json: bool) -> None:
     for e in entries:
         period = e["period"] if isinstance(e["period"], dict) else {}
         epsilon = e["epsilon"] if e["epsilon"] is not None else "none"
-        line(
-            f"{safe(e['written_at'])}  {safe(e['file'])}  "
-            f"period {safe(period.get('start')) or '?'} to {safe(period.get('end')) or '?'}  "
-            f"k={safe(e['k'])}  epsilon={safe(epsilon)}"
-        )
+        if e.get("iso_week"):
+            what = f"week {safe(e['iso_week'])} ({safe(period.get('start'))} to "
+            what += f"{safe(period.get('end'))})  epsilon={safe(epsilon)} per person-week"
+        else:
+            what = (
+                f"period {safe(period.get('start')) or '?'} to {safe(period.get('end')) or '?'}  "
+                f"epsilon={safe(epsilon)} per event (older format, not a person-level bound)"
+            )
+        line(f"{safe(e['written_at'])}  {safe(e['file'])}  {what}  k={safe(e['k'])}")
         sys.stdout.write(f"  sha256 {safe(e['sha256'])}\n")
+    from flowspec_telemetry.report.sharing import budget_status
+
+    spent = budget_status(root)
+    line(
+        f"Privacy loss in the last 52 weeks: epsilon {spent['epsilon_last_52_weeks']:g} of the "
+        f"yearly budget {spent['budget']:g} ({spent['remaining']:g} left)"
+        + (
+            f"; {spent['legacy_reports']} older-format reports are not counted (their epsilon "
+            "was per event)"
+            if spent["legacy_reports"]
+            else ""
+        )
+        + "."
+    )
 
 
 def _details(event: dict[str, Any]) -> str:

@@ -8,9 +8,6 @@ and no file changed.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.render import fail, line, project_or_fail, safe
 from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.history import selection
@@ -52,7 +50,60 @@ def _write(path: Path, data: bytes, force: bool) -> None:
 
 def share_text(report: dict[str, Any]) -> str:
     """The exact text of a share report file (and of `--preview`)."""
-    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+    from flowspec_telemetry.report.sharing import share_text as text
+
+    return text(report)
+
+
+def _share_week(
+    share: Path | None, *, week: str | None, epsilon: str | None, k: int, preview: bool, force: bool
+) -> None:
+    """Prepare (or reprint) one week's share report; write it and record it, or print it."""
+    from flowspec_telemetry.consent._share import share_decision
+    from flowspec_telemetry.report import weekly
+    from flowspec_telemetry.report.sharing import ShareRefusedError, prepare_week, record_week
+
+    try:
+        eps = weekly.epsilon_value(epsilon) if epsilon is not None else weekly.DEFAULT_EPSILON
+    except ValueError as exc:
+        fail(f"--epsilon: {exc}")
+    low, high = weekly.MIN_CONTRIBUTORS_RANGE
+    if not low <= k <= high:
+        fail(f"--k must be from {low} to {high} (the fewest contributors a figure may show)")
+    root = project_or_fail("nothing to share")
+    decision = share_decision(root, FLOWSPEC)
+    try:
+        prepared = prepare_week(
+            root,
+            FLOWSPEC,
+            week=week,
+            share_since=decision.share_since if decision.mode == "share" else None,
+            epsilon=eps,
+            min_contributors=k,
+            create_salt=not preview,
+        )
+    except ShareRefusedError as exc:
+        fail(str(exc), ExitCode.USAGE if exc.usage else ExitCode.FAILURE)
+    if preview:
+        sys.stdout.write(prepared.blob.decode("ascii"))
+        return
+    assert share is not None  # noqa: S101 - preview returned above
+    _write(share, prepared.blob, force)
+    entry = record_week(root, prepared, file_name=share.name, names=FLOWSPEC)
+    privacy = prepared.report["privacy"]
+    if prepared.reprint:
+        line(
+            f"{prepared.week} was already shared on {str(entry.get('written_at'))[:10]}: wrote the "
+            f"same report again to {safe(str(share), 300)} (a week is shared once; no new "
+            "epsilon was spent)."
+        )
+        return
+    line(
+        f"Wrote the share report of {prepared.week} to {safe(str(share), 300)}: every cell noised "
+        f"(epsilon {privacy['epsilon']:g} for your week, person-level), shown at org level only "
+        f"with at least {privacy['min_contributors']} contributors; recorded in the ledger "
+        "(view --shared)."
+    )
 
 
 def report(  # noqa: PLR0917 - typer maps each parameter to an option
@@ -70,16 +121,24 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
         str | None,
         typer.Option("--until", help="Only events before this (a bare date includes that day)."),
     ] = None,
+    week: Annotated[
+        str | None,
+        typer.Option(
+            "--week", help="Share: the ISO week to share, YYYY-Www (default: the last one over)."
+        ),
+    ] = None,
     k: Annotated[
         int,
-        typer.Option("--k", min=1, help="Share: leave out every cell with a count below k."),
+        typer.Option(
+            "--k", help="Share: the fewest contributors an org figure of yours may be shown with."
+        ),
     ] = 5,
     epsilon: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--epsilon",
-            help="Share: add two-sided geometric noise for epsilon-differential privacy "
-            "per event (smaller is more private).",
+            help="Share: the privacy loss for your week (person-level, 0.1 to 10; default 4; "
+            "smaller is more private, noisier).",
         ),
     ] = None,
     preview: Annotated[
@@ -92,42 +151,26 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
 
     --html writes the dashboard, --share the shareable aggregate (or both).
     """
-    if epsilon is not None and not (math.isfinite(epsilon) and epsilon > 0):
-        fail("--epsilon must be a positive number")
     if preview and html is not None:
         fail("--preview shows the share report; it cannot be combined with --html")
     if html is None and share is None and not preview:
         fail("say what to write: --html FILE and/or --share FILE (or --share --preview)")
     if html is not None and share is not None and html.absolute() == share.absolute():
         fail("--html and --share name the same file")
+    sharing = preview or share is not None
+    if sharing and (since is not None or until is not None):
+        fail("a share report covers one ISO week: use --week YYYY-Www, not --since/--until")
+    if not sharing and (week is not None or epsilon is not None):
+        fail("--week and --epsilon are for --share")
     lo, hi = _window(since, until)
     if not preview:
         _check(html, force)
         _check(share, force)
-    root = project_or_fail("nothing to report")
-    if preview or share is not None:
-        from flowspec_telemetry.report.share import project_share_report
-
-        data = project_share_report(root, FLOWSPEC, since=lo, until=hi, k=k, epsilon=epsilon)
-        text = share_text(data)
+    if sharing:
+        _share_week(share, week=week, epsilon=epsilon, k=k, preview=preview, force=force)
         if preview:
-            sys.stdout.write(text)
             return
-        assert share is not None  # noqa: S101 - preview returned above
-        blob = text.encode("ascii")
-        _write(share, blob, force)
-        from flowspec_telemetry.report.ledger import record_share
-
-        record_share(
-            root, file_name=share.name, sha256=hashlib.sha256(blob).hexdigest(), report=data
-        )
-        cells = sum(len(t["rows"]) for t in data["tables"].values())
-        line(
-            f"Wrote the share report to {safe(str(share), 300)}: {cells} cells, "
-            f"{data['privacy']['suppressed_cells']} suppressed (k={k}"
-            + (f", epsilon={epsilon:g}" if epsilon is not None else ", no noise")
-            + "); recorded in the ledger (view --shared)."
-        )
+    root = project_or_fail("nothing to report")
     if html is not None:
         from flowspec_telemetry.analysis.insights import project_insights
         from flowspec_telemetry.core.roles import load_catalog

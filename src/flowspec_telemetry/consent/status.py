@@ -86,10 +86,16 @@ def _record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def _shared(root: Path, names: ToolNames) -> dict[str, Any]:
-    """How many share reports left this project, and the last one (the ledger)."""
+    """How many share reports left this project, the last one, the mode and the epsilon spent."""
+    from flowspec_telemetry.consent._share import share_decision
     from flowspec_telemetry.report.ledger import summary
+    from flowspec_telemetry.report.sharing import budget_status
 
-    return summary(root, names)
+    mode = share_decision(root, names)
+    return summary(root, names) | {
+        "mode": {"mode": mode.mode, "rule": mode.rule, "share_since": mode.share_since},
+        "budget": budget_status(root, names),
+    }
 
 
 def _store_report(

@@ -2,9 +2,12 @@
 
 One JSON line per written share report in `.flowspec/telemetry-shared.jsonl`
 (mode 0600, appended with one `write()`, never through a symlink): when it was
-written, the period it covers, k, epsilon, the SHA-256 of the file and the
-file's name (never its path). `status` shows how many and the last one;
-`view --shared` lists them.
+written, the period it covers (and, for a weekly report, its ISO week and
+report id), k, epsilon and its unit (`person-week`, or `event` for the older
+format), the SHA-256 of the file and the file's name (never its path). The
+privacy loss summed per 52 weeks and the yearly budget are computed from it
+(`sharing.budget_status`); `status` shows them with the last entry and
+`view --shared` lists every entry.
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ from flowspec_telemetry.core.store import ensure_project_dir
 
 LEDGER_FILE: Final = "telemetry-shared.jsonl"
 _MAX_LINE: Final = 4096
-_FIELDS: Final = ("written_at", "file", "sha256", "period", "k", "epsilon", "share_schema_version")
+_FIELDS: Final = (
+    "written_at",
+    "file",
+    "sha256",
+    "period",
+    "iso_week",
+    "report_id",
+    "k",
+    "epsilon",
+    "unit",
+    "share_schema_version",
+)
 
 
 def ledger_path(root: Path, names: ToolNames = FLOWSPEC) -> Path:
@@ -43,10 +57,14 @@ def record_share(
         "file": file_name,
         "sha256": sha256,
         "period": dict(report["period"]),
-        "k": privacy["k"],
+        "k": privacy.get("k", privacy.get("min_contributors")),
         "epsilon": privacy["epsilon"],
+        "unit": privacy.get("unit", "event"),
         "share_schema_version": report["share_schema_version"],
     }
+    if "report_id" in report:  # a weekly report (format 2)
+        entry["iso_week"] = report["period"]["iso_week"]
+        entry["report_id"] = report["report_id"]
     ensure_project_dir(root, names)
     line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n"
     append_private(ledger_path(root, names), line.encode("ascii"))

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
-from flowspec_telemetry.core.privacy import load_or_create_salt
+from flowspec_telemetry.core.privacy import load_or_create_salt, read_salt
 from flowspec_telemetry.core.roles import load_catalog
 from flowspec_telemetry.core.store import ReadStats, ensure_project_dir
 from flowspec_telemetry.history import fast_reader
@@ -185,8 +185,13 @@ def prepare_week(
     epsilon: Fraction = weekly.DEFAULT_EPSILON,
     min_contributors: int = weekly.DEFAULT_MIN_CONTRIBUTORS,
     now: datetime | None = None,
+    create_salt: bool = True,
 ) -> Prepared:
-    """The share report of `week` (default: the last finished one). Raises ShareRefusedError."""
+    """The share report of `week` (default: the last finished one). Raises ShareRefusedError.
+
+    With `create_salt` False (a preview), nothing is written: a project with no
+    salt yet is refused instead.
+    """
     moment = now or datetime.now(UTC)
     week = week or weekly.last_finished_week(moment)
     try:
@@ -212,7 +217,8 @@ def prepare_week(
             "a week is shared once, when it is complete",
             usage=True,
         )
-    since = max(f"{monday.isoformat()}T00:00:00.000Z", share_since)
+    opted_in = share_since[:19] + ".000Z"  # the events' millisecond form, so strings compare
+    since = max(f"{monday.isoformat()}T00:00:00.000Z", opted_in)
     until = f"{end.isoformat()}T00:00:00.000Z"
     if since >= until:
         raise ShareRefusedError(
@@ -231,7 +237,13 @@ def prepare_week(
     lists = catalog_lists(load_catalog(root, names))
     counted, _, _ = count_events(_events_of(root, names, since, until), lists)
     cells = weekly.weekly_cells(counted)
-    salt = load_or_create_salt(os.path.join(root, names.project_dir))
+    folder = os.path.join(root, names.project_dir)
+    salt = load_or_create_salt(folder) if create_salt else read_salt(folder)
+    if salt is None:
+        raise ShareRefusedError(
+            "this project has no secret salt yet (no event was ever recorded here), "
+            "so there is no report to preview"
+        )
     report = weekly.build_weekly_report(
         cells, lists, week=week, salt=salt, epsilon=epsilon, min_contributors=min_contributors
     )

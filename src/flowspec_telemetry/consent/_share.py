@@ -1,0 +1,137 @@
+"""Consent to share, apart from consent to record: the three modes off / local / share.
+
+Recording and sharing are separate questions. The answer to the second lives
+in the same consent file as the first, as a top-level key
+
+    "share": {"answer": "yes" | "no", "decided_at": "YYYY-MM-DDTHH:MM:SSZ",
+              "notice_version": N}
+
+(agreed with the consent records' owner; flowspec's own rewrite of the file
+drops it, which reads as "not shared": fail closed). The mode is:
+
+- `off`: nothing is recorded (the recording decision says no, by any rule);
+- `local`: recorded, and only the person sees it; nothing is ever prepared
+  for sharing (no share answer, or a "no" in any record);
+- `share`: recorded, and a yes to sharing for the current share notice in a
+  record the person made (a regular file, not a link, owned by them);
+  weekly reports are then prepared for them to review, from events recorded
+  after `decided_at` only. No environment variable ever turns sharing on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from flowspec_telemetry.consent.answers import current_decision
+from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+
+__all__ = ["SHARE_NOTICE_VERSION", "Mode", "ShareDecision", "record_share_answer", "share_decision"]
+
+SHARE_NOTICE_VERSION: Final = 1
+Mode = Literal["off", "local", "share"]
+_MAX_BYTES: Final = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class ShareDecision:
+    """The mode, the time from which events may be shared, and the rule that decided."""
+
+    mode: Mode
+    share_since: str | None
+    rule: str
+
+
+def _read(path: Path) -> tuple[dict[str, Any] | None, bool]:
+    """The record as a dict (None if absent or unreadable), and whether the person made it."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None, False
+    if not stat.S_ISREG(st.st_mode):
+        return None, False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            data = json.loads(fh.read(_MAX_BYTES))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None, False
+    return (data if isinstance(data, dict) else None), st.st_uid == os.geteuid()
+
+
+def _answer(record: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    share = record.get("share") if record else None
+    if not isinstance(share, dict):
+        return None, None
+    answer, when, version = (
+        share.get("answer"),
+        share.get("decided_at"),
+        share.get("notice_version"),
+    )
+    if answer == "no":
+        return "no", None
+    if (
+        answer == "yes"
+        and isinstance(when, str)
+        and len(when) == 20
+        and isinstance(version, int)
+        and version >= SHARE_NOTICE_VERSION
+    ):
+        return "yes", when
+    return None, None
+
+
+def share_decision(root: Path | None, names: ToolNames = FLOWSPEC) -> ShareDecision:
+    """off / local / share for this project, and why."""
+    decision = current_decision(root, names)
+    if not decision.enabled:
+        return ShareDecision("off", None, decision.reason)
+    paths = []
+    if root is not None:
+        paths.append(
+            (
+                consent_rules.project_config_path(root, names),
+                "your answer to sharing for this project",
+            )
+        )
+    paths.append((consent_rules.global_config_path(names), "your global answer to sharing"))
+    found = [(_read(path), rule) for path, rule in paths]
+    for (record, _), _rule in found:
+        if _answer(record)[0] == "no":
+            return ShareDecision("local", None, "you said no to sharing: recording only")
+    for (record, mine), rule in found:
+        answer, since = _answer(record)
+        if answer == "yes" and mine:
+            return ShareDecision("share", since, rule)
+    return ShareDecision("local", None, "not asked to share: recording only, nothing leaves")
+
+
+def record_share_answer(
+    root: Path, answer: Literal["yes", "no"], names: ToolNames = FLOWSPEC
+) -> Path:
+    """Record a yes or no to sharing in the project's consent file (keeping its other keys)."""
+    path = consent_rules.project_config_path(root, names)
+    record, _ = _read(path)
+    data = dict(record or {})
+    if "enabled" not in data:
+        raise ValueError("record telemetry first (enable): sharing needs consent to record")
+    data["share"] = {
+        "answer": answer,
+        "decided_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "notice_version": SHARE_NOTICE_VERSION,
+    }
+    folder = path.parent
+    tmp = folder / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, (json.dumps(data, indent=2) + "\n").encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path
