@@ -89,7 +89,7 @@ def _bad_inputs(tmp_path: Path, reports: list[Path]) -> dict[str, tuple[list[str
     data = json.loads(reports[0].read_text())
     files = {
         "notjson.json": "{nope",
-        "v2.json": json.dumps({**make_report(50), "share_schema_version": "2"}),
+        "v9.json": json.dumps({**make_report(50), "share_schema_version": "9"}),
         "hash.json": json.dumps({**make_report(51), "report_sha256": "ab" * 32}),
         "id.json": json.dumps({**make_report(52), "project_id": "hmac:3f1c0a9b7d2e4f60"}),
         "reformatted-dup.json": json.dumps(data, sort_keys=True),
@@ -104,7 +104,7 @@ def _bad_inputs(tmp_path: Path, reports: list[Path]) -> dict[str, tuple[list[str
         ),
         "non-JSON file": ([str(tmp_path / "notjson.json"), "--db", db], "not valid JSON"),
         "wrong version": (
-            [str(tmp_path / "v2.json"), "--db", db],
+            [str(tmp_path / "v9.json"), "--db", db],
             "unsupported share_schema_version",
         ),
         "duplicate": ([str(reports[1]), "--db", db], "duplicate"),

@@ -10,7 +10,7 @@ DuckDB or clickhouse-driver) are imported only when a command runs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -109,23 +109,93 @@ def ingest_cmd(
         raise typer.Exit(ExitCode.USAGE)
 
 
-def _insights(db: str, k: int) -> dict[str, Any]:
+def _parse_weeks(weeks: str | None) -> list[str] | None:
+    """`--weeks W` or `--weeks FROM..TO` as the list of ISO weeks it names."""
+    from flowspec_telemetry.report.weekly import WeekError, parse_week, week_of
+
+    if weeks is None:
+        return None
+    first, _, last = weeks.partition("..")
+    try:
+        start, _ = parse_week(first)
+        end, _ = parse_week(last or first)
+    except WeekError as exc:
+        fail(f"--weeks: {exc}")
+    if end < start:
+        fail("--weeks: the last week is before the first")
+    out = []
+    while start <= end:
+        out.append(week_of(start))
+        start += timedelta(days=7)
+    return out
+
+
+def _insights(db: str, k: int, weeks: str | None = None) -> dict[str, Any]:
+    """The org answers: over weekly reports (format 2) when the store has any, else format 1.
+
+    Answering weekly reports records what was published (for difference
+    checks), so the store is opened for writing.
+    """
     from flowspec_telemetry.org.aggregate import org_insights
     from flowspec_telemetry.org.backends import StoreError
+    from flowspec_telemetry.org.weekly import has_weekly_reports, weekly_insights
 
+    chosen = _parse_weeks(weeks)
     target = _target(db, must_exist=True)
-    store = _open(target, read_only=True)
+    store = _open(target, read_only=False)
     try:
         if not store.has_schema():
             fail(
                 f"no org data in {target.label}: load share reports with `org ingest` first",
                 ExitCode.FAILURE,
             )
-        return org_insights(store, k=k)
+        store.create_schema()  # adds the weekly tables to a store made by an older version
+        if has_weekly_reports(store):
+            return weekly_insights(store, k=k, weeks=chosen)
+        if chosen is not None:
+            fail("--weeks needs weekly share reports (format 2); this store has only older ones")
+        data = org_insights(store, k=k)
+        data["org"]["share_format"] = "1 (older format: k per report, epsilon per event)"
+        return data
     except StoreError as exc:
         fail(str(exc), ExitCode.FAILURE)
     finally:
         store.close()
+
+
+def _print_weekly(data: dict[str, Any]) -> None:
+    weeks = data["weeks"]
+    span = f"{weeks[0]} to {weeks[-1]}" if weeks else "no week"
+    line(
+        f"Based on {data['reports']} weekly share reports ({span}); a figure needs at least "
+        f"{data['k']} contributors; estimates with {data['interval']} intervals (every cell "
+        "carries noise).",
+        "bold",
+    )
+    for n, (key, title) in enumerate(
+        (
+            ("roles", "Roles"),
+            ("commands", "Commands"),
+            ("security", "Security agents"),
+            ("handoffs", "Handoffs"),
+            ("completion", "Completion"),
+        ),
+        1,
+    ):
+        line(f"{n}. {title}: {safe(data[key]['answer'], 2000)}")
+    held = data["held_back"]
+    if held["tables"]:
+        line(f"Held back: {held['cells']} cells.", "bold")
+        for name, why in held["tables"].items():
+            line(f"   - {name}: {safe(why, 300)}")
+    else:
+        line("Held back: no cell.")
+    legacy = data["legacy_reports"]
+    if legacy["count"]:
+        line(
+            f"Not counted: {legacy['count']} report{'s' if legacy['count'] != 1 else ''} of the "
+            f"older share format ({legacy['why']})."
+        )
 
 
 def _security_figures(section: dict[str, Any]) -> list[str]:
@@ -142,11 +212,18 @@ def insights_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the versioned JSON document.")
     ] = False,
+    weeks: Annotated[
+        str | None,
+        typer.Option("--weeks", help="Weekly reports: only these ISO weeks, W or FROM..TO."),
+    ] = None,
 ) -> None:
     """Answer the product questions across every ingested share report."""
-    data = _insights(db, k)
+    data = _insights(db, k, weeks)
     if as_json:
         print_json(data)
+        return
+    if "share_format" in data:
+        _print_weekly(data)
         return
     org = data["org"]
     period = org["period"]
@@ -182,12 +259,19 @@ def report_cmd(
     except OutputError as exc:
         fail(str(exc))
     data = _insights(db, k)
-    page = render_org_html(data, generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if "share_format" in data:
+        from flowspec_telemetry.org.weekly_html import render_weekly_html
+
+        page = render_weekly_html(data, generated_at=stamp)
+    else:
+        page = render_org_html(data, generated_at=stamp)
     try:
         write_private(html, page.encode("utf-8"), force=force)
     except OutputError as exc:
         fail(str(exc))
     line(
         f"Wrote the org HTML report to {safe(str(html), 300)} "
-        f"({data['org']['reports']} share reports); open it in a browser."
+        f"({data['reports'] if 'share_format' in data else data['org']['reports']} share "
+        "reports); open it in a browser."
     )

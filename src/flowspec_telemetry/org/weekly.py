@@ -39,7 +39,13 @@ from flowspec_telemetry.org.backends import Store
 from flowspec_telemetry.report._dlaplace import variance
 from flowspec_telemetry.report.weekly import WEEKLY_TABLES, week_ordinal
 
-__all__ = ["ORG_WEEKLY_VERSION", "weekly_conflicts", "weekly_insights", "weekly_rows"]
+__all__ = [
+    "ORG_WEEKLY_VERSION",
+    "has_weekly_reports",
+    "weekly_conflicts",
+    "weekly_insights",
+    "weekly_rows",
+]
 
 ORG_WEEKLY_VERSION: Final = "2"
 Z95: Final = 1.959964
@@ -234,6 +240,12 @@ def _pct(rate: dict[str, Any]) -> str:
     return f"{rate['value'] * 100:.0f} % (95 % interval {low:.0f} to {high:.0f} %)"
 
 
+def has_weekly_reports(store: Store) -> bool:
+    """Whether the store holds any committed weekly report."""
+    rows = store.query(f"SELECT COUNT(*) FROM org_weekly_reports WHERE {VISIBLE}")
+    return bool(rows and rows[0][0])
+
+
 def _all_weeks(store: Store) -> list[str]:
     rows = store.query(f"SELECT DISTINCT iso_week FROM org_weekly_reports WHERE {VISIBLE}")
     return sorted((str(r[0]) for r in rows), key=week_ordinal)
@@ -303,8 +315,17 @@ def _judge(
         return entry, per_week, None
     sd = math.sqrt(var)
     z = Z95 if reports >= NORMAL_FROM else CHEBYSHEV95
-    entry.update(status="shown", interval="95 %", noise_sd=round(sd, 2), z=round(z, 3))
-    return entry, per_week, {(a, b): Estimate(n, sd, z) for a, b, n in cells}
+    estimates = {(a, b): Estimate(n, sd, z) for a, b, n in cells}
+    entry.update(
+        status="shown",
+        interval="95 %",
+        noise_sd=round(sd, 2),
+        z=round(z, 3),
+        estimates=[
+            [a, b, e.value, round(e.low, 1), round(e.high, 1)] for (a, b), e in estimates.items()
+        ],
+    )
+    return entry, per_week, estimates
 
 
 def weekly_insights(

@@ -80,27 +80,25 @@ def _below(src: BitSource, n: int) -> int:
             return value
 
 
-def _bernoulli(src: BitSource, p: Fraction) -> bool:
-    """True with probability p (0 <= p <= 1), exactly."""
-    return _below(src, p.denominator) < p.numerator
+def _bernoulli_exp_at_most_1(src: BitSource, num: int, den: int) -> bool:
+    """True with probability exp(-num/den) for 0 <= num <= den (CKS20, Algorithm 1).
 
-
-def _bernoulli_exp_at_most_1(src: BitSource, gamma: Fraction) -> bool:
-    """True with probability exp(-gamma) for 0 <= gamma <= 1 (CKS20, Algorithm 1)."""
+    Trial k succeeds with probability (num/den) / k: a uniform integer below
+    den * k compared with num, so every step is exact integer arithmetic.
+    """
     k = 1
-    while _bernoulli(src, gamma / k):
+    while _below(src, den * k) < num:
         k += 1
     return k % 2 == 1
 
 
-def _bernoulli_exp(src: BitSource, gamma: Fraction) -> bool:
-    """True with probability exp(-gamma) for gamma >= 0."""
-    one = Fraction(1)
-    while gamma > 1:
-        if not _bernoulli_exp_at_most_1(src, one):
+def _bernoulli_exp(src: BitSource, num: int, den: int) -> bool:
+    """True with probability exp(-num/den) for num >= 0."""
+    while num > den:
+        if not _bernoulli_exp_at_most_1(src, 1, 1):
             return False
-        gamma -= 1
-    return _bernoulli_exp_at_most_1(src, gamma)
+        num -= den
+    return _bernoulli_exp_at_most_1(src, num, den)
 
 
 def discrete_laplace(src: BitSource, scale: Fraction) -> int:
@@ -108,13 +106,12 @@ def discrete_laplace(src: BitSource, scale: Fraction) -> int:
     if scale <= 0:
         raise ValueError("the scale must be positive")
     t, s = scale.numerator, scale.denominator  # scale = t / s
-    one = Fraction(1)
     while True:
         u = _below(src, t)
-        if not _bernoulli_exp(src, Fraction(u, t)):
+        if not _bernoulli_exp(src, u, t):
             continue
         v = 0
-        while _bernoulli_exp(src, one):
+        while _bernoulli_exp_at_most_1(src, 1, 1):
             v += 1
         y = (u + t * v) // s
         negative = src.getrandbits(1) == 1

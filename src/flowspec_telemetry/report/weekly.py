@@ -31,7 +31,6 @@ same function). What makes it hold when a person shares every week:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 import re
@@ -250,7 +249,7 @@ def bound_cells(counts: Mapping[tuple[str, ...], int], bound: Bound) -> dict[tup
 
 def _keyed(salt: bytes, label: str, *parts: str) -> bytes:
     message = "\x00".join(("flowspec-telemetry/share/2", label, *parts)).encode("utf-8")
-    return hmac.new(salt, message, hashlib.sha256).digest()
+    return hmac.digest(salt, message, "sha256")
 
 
 def report_ids(salt: bytes, week: str) -> tuple[str, str]:
