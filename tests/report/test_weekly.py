@@ -255,3 +255,17 @@ def test_a_bad_budget_setting_is_usage(tmp_path: Path, monkeypatch: pytest.Monke
         )
     assert info.value.usage
     assert os.environ["FLOWSPEC_TELEMETRY_EPSILON_BUDGET"] == "lots"
+
+
+def test_clear_removes_the_ledger_and_the_kept_copies(tmp_path: Path) -> None:
+    from flowspec_telemetry.core.erase import clear
+
+    root = _project(tmp_path)
+    prepared = sharing.prepare_week(
+        root, week="2026-W40", share_since="2026-01-01T00:00:00Z", now=NOW
+    )
+    sharing.record_week(root, prepared, file_name="a.json")
+    assert (root / ".flowspec" / "telemetry-shared" / "2026-W40.json").exists()
+    clear(root)
+    assert not (root / ".flowspec" / "telemetry-shared").exists()
+    assert ledger.read_ledger(root) == []

@@ -3,7 +3,8 @@
 Removed: the events file, every rotated archive, the salt (so old hashes can
 no longer be linked to new ones), the catalog cache, and any other
 `telemetry*` or `.telemetry*` file in the project folder (locks, temporary
-files). The person's consent record stays unless `reset_consent` is set,
+files) and the kept copies of shared weekly reports (`telemetry-shared/`). The
+person's consent record stays unless `reset_consent` is set,
 which removes the project's record and the global one, so they are asked
 again. If the folder is left empty but for our `.gitignore`, both go.
 Symbolic links are removed as links; their targets are never touched.
@@ -22,6 +23,9 @@ from flowspec_telemetry.core.errors import StoreError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, ReadStats
 from flowspec_telemetry.history import fast_reader
+
+# The kept copies of shared weekly reports (`report.sharing`): cleared with the ledger.
+SHARED_COPIES_DIR = "telemetry-shared"
 
 
 @dataclass(slots=True)
@@ -84,6 +88,18 @@ def clear(root: Path, names: ToolNames = FLOWSPEC, *, reset_consent: bool = Fals
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
             out.files.append(path)
+    copies = root / names.project_dir / SHARED_COPIES_DIR
+    if copies.is_dir() and not copies.is_symlink():
+        for entry in os.scandir(copies):
+            if not entry.is_dir(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    out.files.append(Path(entry.path))
+        with contextlib.suppress(OSError):
+            copies.rmdir()
+    elif copies.is_symlink():
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(copies)  # the link itself, never what it points at
     if reset_consent:
         for path in (
             consent_rules.project_config_path(root, names),

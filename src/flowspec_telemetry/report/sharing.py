@@ -27,6 +27,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
+from flowspec_telemetry.core.erase import SHARED_COPIES_DIR
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.privacy import load_or_create_salt, read_salt
 from flowspec_telemetry.core.roles import load_catalog
@@ -51,7 +52,7 @@ __all__ = [
 DEFAULT_BUDGET: Final = Fraction(208)  # 52 weekly reports at the default epsilon of 4
 BUDGET_ENV: Final = "TELEMETRY_EPSILON_BUDGET"
 WINDOW_WEEKS: Final = 52
-COPIES_DIR: Final = "telemetry-shared"
+COPIES_DIR: Final = SHARED_COPIES_DIR
 
 
 class ShareRefusedError(Exception):
