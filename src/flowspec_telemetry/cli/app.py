@@ -153,6 +153,10 @@ app.command("insights")(insights_cmd)
 app.command("demo")(demo_cmd)
 app.command("dashboard")(dashboard_cmd)
 
+from flowspec_telemetry.cli.audit_cmds import audit_cmd  # noqa: E402
+
+app.command("audit")(audit_cmd)
+
 from flowspec_telemetry.cli.org_cmds import org_app  # noqa: E402
 
 app.add_typer(org_app, name="org")

@@ -30,6 +30,7 @@ from typing import Any, Final, Literal
 
 from flowspec_telemetry.consent.answers import current_decision
 from flowspec_telemetry.core import consent_rules
+from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
 __all__ = ["SHARE_NOTICE_VERSION", "Mode", "ShareDecision", "record_share_answer", "share_decision"]
@@ -126,12 +127,5 @@ def record_share_answer(
         "decided_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "notice_version": SHARE_NOTICE_VERSION,
     }
-    folder = path.parent
-    tmp = folder / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, (json.dumps(data, indent=2) + "\n").encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_private(path, (json.dumps(data, indent=2) + "\n").encode())
     return path

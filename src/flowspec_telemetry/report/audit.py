@@ -49,6 +49,8 @@ __all__ = ["Finding", "audit_project", "personal_values"]
 _MAX_FILE: Final = 256 * 1024 * 1024
 _MAX_LINE: Final = 1 << 20
 _SCRUB_LIMIT: Final = 1 << 30
+_MIN_PLAIN: Final = 3
+_COMMON: Final = frozenset({"/", "root", "user", "admin", "localhost"})
 _SAFE_KEYS: Final = frozenset(
     {"event_id", "timestamp", "sha256", "written_at", "report_id", "contributor"}
 )
@@ -105,9 +107,7 @@ def personal_values(root: Path) -> dict[str, str]:
         if value:
             values[label] = value
     values.update(_git_values(root))
-    return {k: v for k, v in values.items() if len(v) >= 3 and v not in ("/", "root")} | (
-        {"user name": values["user name"]} if values.get("user name") else {}
-    )
+    return {k: v for k, v in values.items() if v}
 
 
 def _hash_forms(value: str) -> dict[str, str]:
@@ -236,6 +236,8 @@ def _content_findings(
                     )
                 )
         for label, value in values.items():
+            if len(value) < _MIN_PLAIN or value in _COMMON:
+                continue  # too short to tell from ordinary text (its hashes are still checked)
             if re.search(r"(?<![\w.-])" + re.escape(value) + r"(?![\w-])", text):
                 out.append(
                     Finding(
