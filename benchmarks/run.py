@@ -472,15 +472,21 @@ def _stats_total(text: str) -> int | None:
     return None
 
 
+def org_extras(python: Path, work: Path, env: dict[str, str]) -> bool:
+    """Make sure the measured venv has the org extras (duckdb, clickhouse-driver)."""
+    probe = run_child([str(python), "-c", "import duckdb, clickhouse_driver"], cwd=work, env=env)
+    if probe.code == 0:
+        return True
+    log("installing the org extras (duckdb, clickhouse-driver) into the measured venv")
+    pip = [str(python), "-m", "pip", "install", "-q", f"{REPO}[org,clickhouse]"]
+    return subprocess.run(pip, capture_output=True, check=False).returncode == 0
+
+
 def measure_org(python: Path, work: Path, env: dict[str, str], n: int) -> dict[str, Any]:
     """Ingest of `n` share reports and org insights, DuckDB vs ClickHouse (orgbench.py)."""
     log(f"org: {n:,} share reports, DuckDB vs ClickHouse")
-    probe = run_child([str(python), "-c", "import duckdb, clickhouse_driver"], cwd=work, env=env)
-    if probe.code != 0:
-        log("installing the org extras (duckdb, clickhouse-driver) into the measured venv")
-        pip = [str(python), "-m", "pip", "install", "-q", f"{REPO}[org,clickhouse]"]
-        if subprocess.run(pip, capture_output=True, check=False).returncode != 0:
-            return {"status": "n/a (cannot install the org extras)"}
+    if not org_extras(python, work, env):
+        return {"status": "n/a (cannot install the org extras)"}
     scratch = work / "org"
     if scratch.exists():
         shutil.rmtree(scratch)
@@ -717,6 +723,81 @@ def _section_readers(results: dict[str, Any], parts: list[str]) -> None:
         )
 
 
+def measure_weekly(
+    python: Path, work: Path, env: dict[str, str], events: int, n: int
+) -> dict[str, Any]:
+    """Share format 2 next to format 1: report generation and org ingest + answers."""
+    log(f"weekly: report of one week at {events:,} events; org of {n:,} reports, both formats")
+    if not org_extras(python, work, env):
+        return {"status": "n/a (cannot install the org extras)"}
+    scratch = work / "weekly"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    run = run_child(
+        [str(python), str(HERE / "weeklybench.py"), str(scratch), str(events), str(n)],
+        cwd=scratch,
+        env=env,
+    )
+    if run.code != 0:
+        return {"status": missing_reason(run)}
+    result: dict[str, Any] = json.loads(run.stdout)
+    result["status"] = "ok"
+    return result
+
+
+def _section_weekly(results: dict[str, Any], parts: list[str]) -> None:
+    wk = results.get("weekly")
+    if not wk:
+        return
+    if wk.get("status") != "ok":
+        parts.append(
+            render_table("6. share format 2", ["what", "result"], [["weekly", wk["status"]]])
+        )
+        return
+    gen = wk["generation"]
+    rows = [
+        [
+            f"report of {gen['week']} ({gen['events_in_week']:,} of {gen['events']:,} events)",
+            fmt(gen["format1_s"], " s", 2),
+            fmt(gen["format2_s"], " s", 2),
+        ]
+    ]
+    for engine in ("duckdb", "clickhouse"):
+        one, two = wk["formats"]["format1"][engine], wk["formats"]["format2"][engine]
+        if one.get("status") != "ok" or two.get("status") != "ok":
+            rows.append([engine, one.get("status", "n/a"), two.get("status", "n/a")])
+            continue
+        rows.append(
+            [
+                f"{engine}: ingest {wk['n']:,} reports",
+                fmt(one["ingest_s"], " s", 2),
+                fmt(two["ingest_s"], " s", 2),
+            ]
+        )
+        rows.append(
+            [
+                f"{engine}: org answers",
+                fmt(one["insights_s"] * 1000, " ms", 1),
+                fmt(two["insights_s"] * 1000, " ms", 1),
+            ]
+        )
+    rows.append(
+        [
+            "read + validate all files",
+            fmt(wk["formats"]["format1"]["read_validate_s"], " s", 2),
+            fmt(wk["formats"]["format2"]["read_validate_s"], " s", 2),
+        ]
+    )
+    parts.append(
+        render_table(
+            "6. share format 2 (weekly, person-level) next to format 1, same run",
+            ["step", "format 1", "format 2"],
+            rows,
+        )
+    )
+
+
 def _section_org(results: dict[str, Any], parts: list[str]) -> None:
     org = results.get("org")
     if not org:
@@ -771,6 +852,7 @@ def report(results: dict[str, Any]) -> str:
         _section_import,
         _section_readers,
         _section_org,
+        _section_weekly,
     ):
         section(results, parts)
     return "\n".join(parts)
@@ -833,13 +915,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--org-reports", type=int, help="share reports for org (default 10000)")
     p.add_argument(
         "--only",
-        default="inproc,cold,import,readers,org",
-        help="comma-separated subset of: inproc, cold, import, readers, org",
+        default="inproc,cold,import,readers,org,weekly",
+        help="comma-separated subset of: inproc, cold, import, readers, org, weekly",
     )
     return p.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one flat list of sections
     args = parse_args(argv)
     only = set(args.only.split(","))
     default_sizes = "10000,100000" if args.quick else "10000,100000,1000000"
@@ -900,6 +982,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["readers"] = readers
         if "org" in only:
             results["org"] = measure_org(python, work, env, args.org_reports or 10_000)
+        if "weekly" in only:
+            results["weekly"] = measure_weekly(
+                python,
+                work,
+                env,
+                100_000 if args.quick else 1_000_000,
+                args.org_reports or (1_000 if args.quick else 10_000),
+            )
         results["meta"]["load_after"] = load_average()
     finally:
         if not keep:
