@@ -12,6 +12,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowspec_telemetry.core.events import dumps_line
 from flowspec_telemetry.core.privacy import load_or_create_salt
@@ -269,3 +271,43 @@ def test_clear_removes_the_ledger_and_the_kept_copies(tmp_path: Path) -> None:
     clear(root)
     assert not (root / ".flowspec" / "telemetry-shared").exists()
     assert ledger.read_ledger(root) == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_VALID = weekly.build_weekly_report(empty(), LISTS, week="2026-W45", salt=SALT)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON)
+def test_validation_never_raises_on_any_json(value: object) -> None:
+    assert isinstance(weekly.validate_weekly_report(value), list)
+    assert weekly.validate_weekly_report({**_VALID, "privacy": value}) != []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(sorted(weekly.WEEKLY_TABLES)),
+    st.integers(min_value=0, max_value=10_000),
+    st.one_of(st.integers(), st.floats(), st.text(max_size=5), st.none(), st.booleans()),
+)
+def test_a_changed_count_is_accepted_only_within_its_bound(
+    table: str, index: int, value: object
+) -> None:
+    report = json.loads(json.dumps(_VALID))
+    rows = report["tables"][table]["rows"]
+    rows[index % len(rows)][-1] = value
+    errors = weekly.validate_weekly_report(report)
+    scale = report["tables"][table]["scale"]
+    tail = weekly.tail_bound(table, scale)
+    ok = (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -tail <= value <= weekly.BOUNDS[table].max_per_cell + tail
+    )
+    assert (errors == []) == ok, (value, errors)

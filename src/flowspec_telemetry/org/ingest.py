@@ -8,6 +8,11 @@ or is a duplicate: the same canonical content (SHA-256 of the JSON with
 sorted keys and no spaces, so re-formatting a file does not hide it) as a
 report already in the store or earlier in the same batch.
 
+Weekly reports (share format 2) are checked by
+`report.weekly.validate_weekly_report` and, against the store and the rest
+of the batch, by `org.weekly.weekly_conflicts` (a reused report id, or a
+second report of one ISO week from the same contributor pseudonym).
+
 Each file stands alone: a rejected file never stops the others. Every
 accepted report of one call is loaded as one load (one transaction on
 DuckDB; on ClickHouse one `org_loads` row written last), so a failure of the
