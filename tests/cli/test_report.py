@@ -210,3 +210,26 @@ def test_outside_a_project_is_exit_1(tmp_path: Path) -> None:
     result = run_cli("report", "--html", "r.html", cwd=tmp_path)
     assert result.returncode == 1 and "not in a flowspec project" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_enable_and_disable_share_change_only_the_mode(consented: Path) -> None:
+    before = run_cli("status", "--json", cwd=consented)
+    assert json.loads(before.stdout)["shared"]["mode"]["mode"] == "local"
+    on = run_cli("enable", "--share", cwd=consented)
+    assert on.returncode == 0, on.stderr
+    assert "Sharing is a second question" in on.stdout and "Mode now: share" in on.stdout
+    shown = run_cli("status", cwd=consented)
+    assert "Sharing: mode share (your answer to sharing for this project)" in shown.stdout
+    # a week that ended before the yes is never shared
+    early = run_cli("report", "--share", "s.json", "--week", "2026-W45", cwd=consented)
+    assert early.returncode == 2 and "before you agreed to share" in early.stderr
+    off = run_cli("disable", "--share", cwd=consented)
+    assert off.returncode == 0 and "Mode now: local" in off.stdout
+    record = json.loads(consent_rules.project_config_path(consented).read_text())
+    assert record["enabled"] is True and record["share"]["answer"] == "no"  # recording kept
+
+
+def test_enable_share_needs_a_yes_to_recording_first(project: Path) -> None:
+    result = run_cli("enable", "--share", "--yes", cwd=project)
+    assert result.returncode == 1 and "sharing needs a yes to recording" in result.stderr
+    assert not consent_rules.project_config_path(project).exists()

@@ -138,19 +138,54 @@ def enable_cmd(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not show the privacy notice first.")
     ] = False,
+    share: Annotated[
+        bool,
+        typer.Option("--share", help="Also agree to share weekly reports (a second question)."),
+    ] = False,
 ) -> None:
     """Turn telemetry on (after showing the privacy notice)."""
+    if share:
+        _share("yes", quiet=yes)
+        return
     scope = _scope(global_, project)
     if not yes:
         _print_notice(_here())
     _report(_change("yes", scope))
 
 
+def _share(answer: str, *, quiet: bool) -> None:
+    """`enable --share` / `disable --share`: the answer to sharing, apart from recording."""
+    from flowspec_telemetry.consent._share import (
+        SHARE_NOTICE,
+        record_share_answer,
+        share_decision,
+    )
+
+    root = _here()
+    if answer == "yes" and not quiet:
+        line(SHARE_NOTICE)
+    try:
+        path = record_share_answer(root, "yes" if answer == "yes" else "no", FLOWSPEC)
+    except ValueError as exc:
+        fail(str(exc), ExitCode.FAILURE)
+    decision = share_decision(root, FLOWSPEC)
+    line(
+        f"Sharing {'on' if answer == 'yes' else 'off'}; recorded in {safe(str(path), 300)}. "
+        f"Mode now: {decision.mode} ({safe(decision.rule, 200)})."
+    )
+
+
 def disable_cmd(
     global_: Annotated[bool, _GLOBAL] = False,
     project: Annotated[bool, _PROJECT] = False,
+    share: Annotated[
+        bool, typer.Option("--share", help="Only stop sharing; keep recording (mode local).")
+    ] = False,
 ) -> None:
     """Turn telemetry off."""
+    if share:
+        _share("no", quiet=True)
+        return
     _report(_change("no", _scope(global_, project)))
 
 

@@ -33,7 +33,14 @@ from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
-__all__ = ["SHARE_NOTICE_VERSION", "Mode", "ShareDecision", "record_share_answer", "share_decision"]
+__all__ = [
+    "SHARE_NOTICE",
+    "SHARE_NOTICE_VERSION",
+    "Mode",
+    "ShareDecision",
+    "record_share_answer",
+    "share_decision",
+]
 
 SHARE_NOTICE_VERSION: Final = 1
 Mode = Literal["off", "local", "share"]
@@ -113,15 +120,46 @@ def share_decision(root: Path | None, names: ToolNames = FLOWSPEC) -> ShareDecis
     return ShareDecision("local", None, "not asked to share: recording only, nothing leaves")
 
 
+SHARE_NOTICE: Final = """\
+Sharing is a second question, apart from recording. If you say yes:
+
+- For each ISO week that is over (Monday to Sunday, UTC), from now on, a
+  share report can be made for you to review: `report --share FILE --preview`
+  prints it, `report --share FILE` writes it. This package sends nothing by
+  itself; you or your tool decide where the file goes.
+- It holds only counts of catalog roles, commands and agents for that week,
+  with noise on every cell: at most a bounded amount of what you did counts
+  (per cell and per table), and the noise makes the report
+  epsilon-differentially private for you and that week (epsilon 4 unless you
+  choose less). Figures are shown to others only summed over at least 5 people.
+- A week is shared once; its ids cannot be linked to you or to your other
+  weeks; the privacy loss is summed in a local ledger against a yearly budget.
+- `view --shared` lists what you shared; `disable --share` stops it; nothing
+  recorded before you said yes is ever shared.
+"""
+
+
 def record_share_answer(
-    root: Path, answer: Literal["yes", "no"], names: ToolNames = FLOWSPEC
+    root: Path | None, answer: Literal["yes", "no"], names: ToolNames = FLOWSPEC
 ) -> Path:
-    """Record a yes or no to sharing in the project's consent file (keeping its other keys)."""
-    path = consent_rules.project_config_path(root, names)
-    record, _ = _read(path)
-    data = dict(record or {})
-    if "enabled" not in data:
-        raise ValueError("record telemetry first (enable): sharing needs consent to record")
+    """Record a yes or no to sharing beside your answer to recording, keeping its other keys.
+
+    The project's record when there is one, else the global one; without
+    either (no answer to recording yet) a ValueError says to answer that first.
+    """
+    candidates = []
+    if root is not None:
+        candidates.append(consent_rules.project_config_path(root, names))
+    candidates.append(consent_rules.global_config_path(names))
+    for path in candidates:
+        record, mine = _read(path)
+        if record is not None and "enabled" in record and mine:
+            break
+    else:
+        raise ValueError(
+            "answer the first question first: sharing needs a yes to recording (enable)"
+        )
+    data = dict(record)
     data["share"] = {
         "answer": answer,
         "decided_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
