@@ -44,7 +44,22 @@ def test_not_asked_in_a_fresh_project(project: Path) -> None:
         },
         "problems": [],
         "tightened": [],
-        "shared": {"count": 0, "last": None},
+        "shared": {
+            "count": 0,
+            "last": None,
+            "mode": {
+                "mode": "off",
+                "rule": "not asked yet (telemetry is off until you say yes)",
+                "share_since": None,
+            },
+            "budget": {
+                "weekly_reports": 0,
+                "epsilon_last_52_weeks": 0.0,
+                "budget": 208.0,
+                "remaining": 208.0,
+                "legacy_reports": 0,
+            },
+        },
         "warnings": [],
     }
     assert not (project / ".flowspec").exists()  # status creates nothing
