@@ -235,7 +235,7 @@ def prepare_week(
             f"of 52 consecutive weeks to {float(spent + epsilon):g}, over the yearly budget "
             f"{float(limit):g} ({names.env_prefix}{BUDGET_ENV})"
         )
-    lists = catalog_lists(load_catalog(root, names))
+    lists = catalog_lists(load_catalog(root, names), names)
     counted, _, _ = count_events(_events_of(root, names, since, until), lists)
     cells = weekly.weekly_cells(counted)
     folder = os.path.join(root, names.project_dir)
