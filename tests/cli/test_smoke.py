@@ -34,6 +34,7 @@ RUNS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("dashboard",): (),
     ("report",): ("--html", "{dir}/report.html"),
     ("install-hooks",): ("--dry-run",),
+    ("audit",): ("--json",),
     ("demo",): ("{dir}/demo",),
     ("clear",): ("--force",),
     ("track",): ("role.selected", "--role", "dev", "--source", "init"),
