@@ -324,7 +324,7 @@ mode = sys.argv[1]
 if mode == "import":
     import flowspec_telemetry
 else:
-    from flowspec_telemetry.cli.fast import main
+    from flowspec_telemetry.cli.entry import main
     main(["track", "role.selected", "--role", "dev", "-q"])
 print(json.dumps(sorted(sys.modules)))
 """

@@ -2,7 +2,7 @@
 
 Spawning a Python process per CLI call made the suite slow (about 0.3 s each,
 128 calls). The typer commands are run here instead: the real entry point
-(`cli.fast.main`, so the error handling and exit codes are the user's), with
+(`cli.entry.main`, so the error handling and exit codes are the user's), with
 stdin, stdout, stderr and the environment isolated by typer's `CliRunner`,
 the working folder changed for the call, and every per-process cache the
 library keeps (the default tracker, rich's consoles) reset before and after,
@@ -65,7 +65,7 @@ def run_in_process(
 ) -> subprocess.CompletedProcess[str]:
     from typer._click import formatting
 
-    from flowspec_telemetry.cli.fast import main
+    from flowspec_telemetry.cli.entry import main
 
     old_cwd = os.getcwd()
     flowspec_telemetry.default_tracker().invalidate()

@@ -17,7 +17,7 @@ _EXPORTS = {
     "Change": "consent.answers",
     "DEFAULT_CATALOG": "core.roles",
     "Decision": "core.consent_rules",
-    "Event": "core.events",
+    "Event": "core.typed_event",
     "NOTICE_VERSION": "core.consent_rules",
     "PromptResult": "consent.prompt",
     "ReadStats": "core.store",
@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
     from flowspec_telemetry.consent.prompt import PromptResult, maybe_prompt
     from flowspec_telemetry.core.consent_rules import NOTICE_VERSION, Decision, Rule, decide
     from flowspec_telemetry.core.errors import StoreError, TelemetryError
-    from flowspec_telemetry.core.events import SCHEMA_VERSION, Event, RoleEvent, parse_line
+    from flowspec_telemetry.core.events import SCHEMA_VERSION, RoleEvent, parse_line
     from flowspec_telemetry.core.names import ToolNames
     from flowspec_telemetry.core.privacy import hash_value, scrub
     from flowspec_telemetry.core.project import find_project_root
@@ -69,6 +69,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
         track_role_selected,
     )
     from flowspec_telemetry.core.tracker import Tracker, default_tracker, track, track_role_event
+    from flowspec_telemetry.core.typed_event import Event
 
 
 def __getattr__(name: str) -> object:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from flowspec_telemetry.cli.fast import main
+from flowspec_telemetry.cli.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -92,7 +92,7 @@ def test_help(consented: Path) -> None:
 def test_fast_path_imports_neither_typer_nor_rich_nor_yaml(consented: Path) -> None:
     code = (
         "import sys\n"
-        "from flowspec_telemetry.cli.fast import main\n"
+        "from flowspec_telemetry.cli.entry import main\n"
         f"main(['track', 'role.selected', '--role', 'dev', '-q', '--project', {str(consented)!r}])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click', 'yaml'))\n"
         "print(','.join(heavy))\n"

@@ -16,7 +16,7 @@ from rich.console import Console
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
-from flowspec_telemetry.core.errors import TelemetryError
+from flowspec_telemetry.cli.render import CliError
 
 app = typer.Typer(
     name=PROG,
@@ -29,14 +29,6 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
-
-
-class CliError(TelemetryError):
-    """An error reported as one line; `code` is the exit status."""
-
-    def __init__(self, message: str, code: ExitCode = ExitCode.FAILURE) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _version(value: bool) -> None:

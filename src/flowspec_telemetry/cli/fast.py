@@ -1,9 +1,11 @@
-"""The console script's entry: `track` and `hook` without typer or rich.
+"""The fast path of the console script: `track` and `hook` without typer or rich.
 
 Hosts call `flowspec-telemetry track ...` unconditionally, often on every
 command, so its cold start must stay close to a bare interpreter's: this
 module parses its few options by hand and imports only the standard library
-and the tracking core. Every other subcommand is handed to the typer app.
+and the tracking core. `cli.entry.main` (the console script) calls it for
+those two and hands every other subcommand to the typer app; the app's own
+`track` and `hook` commands (for hosts that mount it) call it too.
 """
 
 from __future__ import annotations
@@ -160,15 +162,3 @@ def run_hook(argv: Sequence[str]) -> int:
     except Exception:  # noqa: S110 - a hook must never disturb the agent
         pass
     return ExitCode.OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Console-script entry point."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "track":
-        return run_track(args[1:])
-    if args and args[0] == "hook":
-        return run_hook(args[1:])
-    from flowspec_telemetry.cli.app import run
-
-    return run(args)

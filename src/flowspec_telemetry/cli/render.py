@@ -20,11 +20,21 @@ from rich.console import Console
 from rich.text import Text
 
 from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.core.project import find_project_root
 
 _UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 MAX_CELL: Final = 120
+
+
+class CliError(TelemetryError):
+    """An error reported as one line; `code` is the exit status."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 out = Console(highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
@@ -70,8 +80,6 @@ def line(text: str, style: str = "") -> None:
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     """Stop the command with one line on stderr (see `app.run`)."""
-    from flowspec_telemetry.cli.app import CliError
-
     raise CliError(safe(message, limit=1000), code)
 
 

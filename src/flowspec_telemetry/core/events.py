@@ -338,13 +338,3 @@ def parse_line(raw: bytes | str) -> dict[str, Any] | None:
     elif not isinstance(version, str):
         obj["schema_version"] = str(version)
     return obj
-
-
-def __getattr__(name: str) -> object:
-    # `Event` (a dataclass) lives in `record`, imported on first use, so the
-    # tracking path does not pay for `dataclasses` and `inspect`.
-    if name == "Event":
-        from flowspec_telemetry.core.typed_event import Event
-
-        return Event
-    raise AttributeError(name)
