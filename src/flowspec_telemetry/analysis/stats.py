@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowspec_telemetry.core.store import ReadStats
+from flowspec_telemetry.history.selection import in_window  # one window for every reader
 
 
 @dataclass(slots=True)
@@ -38,17 +39,6 @@ class Stats:
             "top_commands": dict(self.commands.most_common(5)),
             "top_agents": dict(self.agents.most_common(5)),
         }
-
-
-def in_window(timestamp: Any, since: str | None, until: str | None) -> bool:
-    """Whether an ISO timestamp falls in [since, until); comparable as text (UTC, Z)."""
-    if since is None and until is None:
-        return True
-    if not isinstance(timestamp, str):
-        return False
-    if since is not None and timestamp < since:
-        return False
-    return not (until is not None and timestamp >= until)
 
 
 def compute_stats(

@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from flowspec_telemetry.analysis.stats import in_window
 from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.events import EVENT_TYPE_VALUES
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
@@ -42,6 +41,17 @@ DATE_HELP: Final = (
 
 class QueryError(TelemetryError, ValueError):
     """Bad filter input (a date, an event type); the CLI reports it as a usage error."""
+
+
+def in_window(timestamp: Any, since: str | None, until: str | None) -> bool:
+    """Whether an ISO timestamp falls in [since, until); comparable as text (UTC, Z)."""
+    if since is None and until is None:
+        return True
+    if not isinstance(timestamp, str):
+        return False
+    if since is not None and timestamp < since:
+        return False
+    return not (until is not None and timestamp >= until)
 
 
 def _iso(moment: datetime) -> str:
