@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.core import consent_rules, erase
-from flowspec_telemetry.core.erase import Cleared, clear, count_events, telemetry_files
+from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core.names import ToolNames
 from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, StoreError
 from flowspec_telemetry.core.tracker import default_tracker
+from flowspec_telemetry.history import erase
+from flowspec_telemetry.history.erase import Cleared, clear, count_events, telemetry_files
 
 LINE = b'{"schema_version":"1.0","event_type":"role.selected","role":"dev"}\n'
 

@@ -103,3 +103,124 @@ def test_the_check_catches_a_private_import(tmp_path: Path) -> None:
         ]
     finally:
         MODULES[probe] = source
+
+
+# ------------------------------------------------------------ import graph
+
+# The layers, lowest first (README, "Development"): a module may import its own
+# layer and the ones below, never one above. Top-level modules (the package,
+# `__main__`, `testing`) sit above everything; `_version` below everything.
+LAYERS = {
+    "_version": -1,
+    "core": 0,
+    "history": 1,
+    "analysis": 2,
+    "consent": 2,
+    "report": 3,
+    "integrations": 3,
+    "demo": 3,
+    "org": 4,
+    "cli": 5,
+}
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    return LAYERS.get(parts[1], 6) if len(parts) > 1 else 6
+
+
+def _imports(module: str) -> set[str]:
+    """Every package module `module` imports, at the top or inside a function (not for typing)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only.update(id(sub) for sub in ast.walk(node))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            source = _resolve(module, node)
+            for alias in node.names:
+                full = f"{source}.{alias.name}"
+                found.add(full if _is_module(full) else source)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name in MODULES and name != module}
+
+
+GRAPH = {module: _imports(module) for module in MODULES}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle() -> None:
+    assert _cycles(GRAPH) == []
+
+
+def test_the_circle_check_finds_a_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_arrow_points_up(module: str) -> None:
+    up = sorted(d for d in GRAPH[module] if _layer(d) > _layer(module))
+    assert up == [], f"{module} (layer {_layer(module)}) imports higher layers: {up}"
+
+
+def test_every_folder_is_a_known_layer() -> None:
+    folders = {p.name for p in SRC.iterdir() if p.is_dir() and not p.name.startswith("__")}
+    assert folders <= set(LAYERS), folders - set(LAYERS)
+
+
+def test_importing_export_loads_no_other_report() -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, flowspec_telemetry.report.export\n"
+        "print(json.dumps([m for m in sys.modules if m.startswith('flowspec_telemetry.report')]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = set(json.loads(done.stdout))
+    assert not loaded & {
+        "flowspec_telemetry.report.html",
+        "flowspec_telemetry.report.svg",
+        "flowspec_telemetry.report.share",
+        "flowspec_telemetry.report.noise",
+    }, loaded

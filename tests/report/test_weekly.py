@@ -15,10 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flowspec_telemetry.core import ledger
 from flowspec_telemetry.core.events import dumps_line
 from flowspec_telemetry.core.privacy import load_or_create_salt
 from flowspec_telemetry.core.roles import DEFAULT_CATALOG
-from flowspec_telemetry.report import ledger, sharing, weekly
+from flowspec_telemetry.report import sharing, weekly
 from flowspec_telemetry.report._dlaplace import variance
 from flowspec_telemetry.report.share import catalog_lists
 
@@ -260,7 +261,7 @@ def test_a_bad_budget_setting_is_usage(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_clear_removes_the_ledger_and_the_kept_copies(tmp_path: Path) -> None:
-    from flowspec_telemetry.core.erase import clear
+    from flowspec_telemetry.history.erase import clear
 
     root = _project(tmp_path)
     prepared = sharing.prepare_week(

@@ -15,10 +15,9 @@ from flowspec_telemetry.analysis import parallel_totals
 from flowspec_telemetry.analysis.stats import Stats
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.render import cell, fail, line, out, print_json, project_or_fail, safe
-from flowspec_telemetry.core import erase
 from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.core.store import ReadStats
-from flowspec_telemetry.history import selection
+from flowspec_telemetry.history import erase, selection
 from flowspec_telemetry.report.export import ExportError, export
 
 _SINCE = typer.Option("--since", help=f"Only events at or after: {selection.DATE_HELP}.")
@@ -114,7 +113,7 @@ def _stored_role(root: Path, role: str | None) -> str | None:
 
 
 def _view_shared(root: Path, *, as_json: bool) -> None:
-    from flowspec_telemetry.report.ledger import read_ledger
+    from flowspec_telemetry.core.ledger import read_ledger
 
     entries = read_ledger(root)
     if as_json:

@@ -88,7 +88,7 @@ def _record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 def _shared(root: Path, names: ToolNames) -> dict[str, Any]:
     """How many share reports left this project, the last one, the mode and the epsilon spent."""
     from flowspec_telemetry.consent._share import share_decision
-    from flowspec_telemetry.report.ledger import summary
+    from flowspec_telemetry.core.ledger import summary
     from flowspec_telemetry.report.sharing import budget_status
 
     mode = share_decision(root, names)

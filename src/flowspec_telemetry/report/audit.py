@@ -40,9 +40,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from flowspec_telemetry.core import ledger
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.privacy import scrub
-from flowspec_telemetry.report import ledger, sharing
+from flowspec_telemetry.report import sharing
 
 __all__ = ["Finding", "audit_project", "personal_values"]
 

@@ -27,13 +27,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
-from flowspec_telemetry.core.erase import SHARED_COPIES_DIR
+from flowspec_telemetry.core import ledger
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.privacy import load_or_create_salt, read_salt
 from flowspec_telemetry.core.roles import load_catalog
 from flowspec_telemetry.core.store import ReadStats, ensure_project_dir
 from flowspec_telemetry.history import fast_reader
-from flowspec_telemetry.report import ledger, weekly
+from flowspec_telemetry.history.erase import SHARED_COPIES_DIR
+from flowspec_telemetry.report import weekly
 from flowspec_telemetry.report.output import write_private
 from flowspec_telemetry.report.share import catalog_lists, count_events
 
