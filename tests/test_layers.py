@@ -115,7 +115,7 @@ LAYERS = {
     "core": 0,
     "history": 1,
     "analysis": 2,
-    "consent": 2,
+    "consent": 4,  # prompt, notice, answers, status: status reads the share ledger and budget
     "report": 3,
     "integrations": 3,
     "demo": 3,

@@ -12,17 +12,18 @@ from flowspec_telemetry.cli.render import fail, line, print_json, project_or_fai
 from flowspec_telemetry.core.names import FLOWSPEC
 
 
-def _migrate_available() -> bool:
-    """Whether this install has the `migrate` command (the fix for legacy host-name hashes)."""
-    from flowspec_telemetry.cli.app import app
+def _migrate_available(ctx: typer.Context) -> bool:
+    """Whether the app running us has a `migrate` command (the fix for legacy host-name hashes).
 
-    return any(
-        (c.name or getattr(c.callback, "__name__", "")) == "migrate"
-        for c in app.registered_commands
-    )
+    Asked of the command group this command runs in (ours, or a host's that
+    mounted it), not by importing `cli.app`, which imports this module.
+    """
+    group = ctx.parent.command if ctx.parent is not None else None
+    return "migrate" in (getattr(group, "commands", None) or {})
 
 
 def audit_cmd(
+    ctx: typer.Context,
     files: Annotated[
         list[Path] | None,
         typer.Argument(
@@ -39,7 +40,7 @@ def audit_cmd(
         if not path.is_file():
             fail(f"cannot audit {path}: not a file")
     root = project_or_fail("nothing to audit", reading=False)
-    result = audit_project(root, FLOWSPEC, extra=extra, migrate_available=_migrate_available())
+    result = audit_project(root, FLOWSPEC, extra=extra, migrate_available=_migrate_available(ctx))
     if as_json:
         print_json(result)
     else:

@@ -14,6 +14,8 @@ every exception class of the package is in this tree and under this base.
     ├── QueryError          (ValueError)      history.selection: a bad date, type or role filter
     ├── OutputError         (ValueError)      report.output: a path we must not write
     │   └── ExportError                       report.export: a bad export format or output
+    ├── WeekError           (ValueError)      report.weekly: not an ISO week, or not shareable
+    ├── ShareRefusedError                     report.sharing: why a week cannot be shared
     ├── SettingsError       (ValueError)      integrations.claude_settings: do not touch that file
     ├── NoProjectError      (LookupError)     consent.answers: a project action outside any project
     ├── SaltError           (OSError)         core.privacy: a salt file that cannot be trusted

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from flowspec_telemetry.core import ledger
+from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.privacy import load_or_create_salt, read_salt
 from flowspec_telemetry.core.roles import load_catalog
@@ -56,7 +57,7 @@ WINDOW_WEEKS: Final = 52
 COPIES_DIR: Final = SHARED_COPIES_DIR
 
 
-class ShareRefusedError(Exception):
+class ShareRefusedError(TelemetryError):
     """Why a week cannot be shared, in one line; `usage` is True for a bad request."""
 
     def __init__(self, message: str, *, usage: bool = False) -> None:

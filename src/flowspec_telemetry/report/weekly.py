@@ -43,6 +43,7 @@ from itertools import product
 from typing import Any, Final
 
 from flowspec_telemetry._version import __version__
+from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.report import _dlaplace
 from flowspec_telemetry.report.share import DIMENSION_KIND, check_catalog
 
@@ -157,7 +158,7 @@ assert sum(b.share for b in BOUNDS.values()) == SHARES  # noqa: S101 - a constan
 assert set(BOUNDS) == set(WEEKLY_TABLES)  # noqa: S101
 
 
-class WeekError(ValueError):
+class WeekError(TelemetryError, ValueError):
     """A period that is not an ISO week (`YYYY-Www`), or one that cannot be shared."""
 
 
