@@ -15,13 +15,13 @@ from flowspec_telemetry.core import events
 from flowspec_telemetry.core.events import (
     EVENT_TYPES,
     FIELDS,
-    Event,
     RoleEvent,
     dumps_line,
     parse_line,
     ulid,
     utc_timestamp,
 )
+from flowspec_telemetry.core.typed_event import Event
 
 ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
