@@ -138,6 +138,8 @@ class Tracker:
         self._roots: dict[str, tuple[float, str | None]] = {}
         self._explicit: dict[object, str] = {}
         self._projects: dict[str, _ProjectState] = {}
+        self._sink: Callable[[dict[str, Any]], object] | None = None  # see `set_sink`
+        self._sink_salt = b""
         given = _text(tool_version)
         version = privacy.scrub(given, limit=32) if given else __version__
         self._context: dict[str, Any] = {
@@ -229,7 +231,7 @@ class Tracker:
     def _remember_role(self, state: _ProjectState, role: str) -> None:
         state.selected_role = role
         try:
-            if state.folder is not None:
+            if state.folder is not None and self._sink is None:
                 roles.write_selected_role(state.folder, role)
         except OSError as exc:  # the event is recorded; only the default role is not
             self._debug(f"current role not remembered: {exc.strerror}")
@@ -290,6 +292,24 @@ class Tracker:
         except Exception:
             return False
 
+    def set_sink(self, sink: Callable[[dict[str, Any]], object] | None) -> None:
+        """Hand every event to `sink` instead of writing it; None writes to files again.
+
+        For hosts' tests (`flowspec_telemetry.testing.capture_events`): while a
+        sink is set, each event is built exactly as it would be stored (catalog
+        values kept, the rest keyed-hashed with a salt that lives in memory)
+        and given to the sink as the parsed JSON line, as if the person had
+        opted in; consent is not asked, no file or folder is read for it and
+        nothing is written anywhere. The project is found as usual, else the
+        working folder stands in for it.
+        """
+        self.close()
+        self._projects.clear()
+        self._roots.clear()
+        self._explicit.clear()
+        self._sink = sink
+        self._sink_salt = os.urandom(privacy.SALT_BYTES)
+
     def invalidate(self) -> None:
         """Forget cached consent and project state (after `enable`/`disable`/`clear`)."""
         self.close()
@@ -320,6 +340,8 @@ class Tracker:
         return hit[1]
 
     def _state_for(self, project_root: StrPath | None, *, create: bool) -> _ProjectState | None:
+        if self._sink is not None:
+            return self._captured_state(project_root)
         forced = None if self._synthetic else consent_rules.env_rule(self.names)
         if forced is not None and not forced.enabled:
             return None
@@ -335,6 +357,22 @@ class Tracker:
             return None
         if create and state.appender is None:
             self._open_project(state)
+        return state
+
+    def _captured_state(self, project_root: StrPath | None) -> _ProjectState:
+        """The in-memory state of a project while a sink is set (see `set_sink`)."""
+        if project_root is not None:
+            root = os.path.abspath(project_root)
+        else:
+            root = find_root(os.getcwd(), self.names) or os.getcwd()
+        state = self._projects.get(root)
+        if state is None:
+            state = _ProjectState(root, math.inf, True)
+            state.catalog = roles.load_catalog(root, self.names)
+            state.salt = self._sink_salt
+            state.hasher = privacy.KeyedHasher(state.salt)
+            state.project_id = state.hasher.render("project:" + os.path.realpath(root))
+            self._projects[root] = state
         return state
 
     def _refresh(self, root: str, now: float, old: _ProjectState | None) -> _ProjectState:
@@ -391,6 +429,10 @@ class Tracker:
         if len(line) > events.MAX_LINE_BYTES:  # pragma: no cover - every value is bounded above
             self._debug(f"not recorded ({event['event_type']}): line of {len(line)} bytes")
             return None
+        sink = self._sink
+        if sink is not None:  # a host's test: the line as stored, parsed, and no file
+            sink(events.parse_line(line) or {})
+            return str(event["event_id"])
         appender = state.appender
         if appender is None:  # pragma: no cover - _state_for(create=True) opened it
             raise RuntimeError("project not opened")
