@@ -39,6 +39,7 @@ RUNS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("clear",): ("--force",),
     ("track",): ("role.selected", "--role", "dev", "--source", "init"),
     ("hook",): ("claude-code",),
+    ("collector", "serve"): ("--db", "{dir}/collector.duckdb", "--check"),
     ("org", "ingest"): ("{dir}/share-0.json", "--db", "{dir}/org.duckdb"),
     ("org", "insights"): ("--db", "{dir}/org.duckdb", "--json"),
     ("org", "report"): ("--html", "{dir}/org.html", "--db", "{dir}/org.duckdb"),
@@ -75,9 +76,9 @@ def test_each_command_runs_as_the_real_console_script(
     for role in ("dev", "qa"):
         tracker.track("role.selected", role=role, source="init", project_root=consented)
     tracker.close()
-    if path[0] == "org":
+    if path[0] in ("org", "collector"):
         pytest.importorskip("duckdb")
-        if path[1] != "ingest" and not (scratch / "org.duckdb").exists():
+        if path[0] == "org" and path[1] != "ingest" and not (scratch / "org.duckdb").exists():
             run_cli(
                 "org", "ingest", str(scratch / "share-0.json"), "--db", str(scratch / "org.duckdb")
             )

@@ -149,6 +149,10 @@ from flowspec_telemetry.cli.audit_cmds import audit_cmd  # noqa: E402
 
 app.command("audit")(audit_cmd)
 
+from flowspec_telemetry.cli.collector_cmds import collector_app  # noqa: E402
+
+app.add_typer(collector_app, name="collector")
+
 from flowspec_telemetry.cli.org_cmds import org_app  # noqa: E402
 
 app.add_typer(org_app, name="org")

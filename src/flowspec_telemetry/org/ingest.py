@@ -126,6 +126,11 @@ def read_report(path: Path) -> Accepted | Rejected:
             blob = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         return Rejected(name, f"cannot read it: {exc.strerror or exc}")
+    return parse_report(name, blob)
+
+
+def parse_report(name: str, blob: bytes) -> Accepted | Rejected:
+    """Parse and check the bytes of one report (a file's, or an upload's); never raises."""
     if len(blob) > MAX_BYTES:
         return Rejected(name, f"not a share report: larger than {MAX_BYTES // 2**20} MiB")
     try:
@@ -221,7 +226,7 @@ def ingest(store: Store, items: Sequence[Accepted]) -> IngestResult:
     weekly_tables: dict[str, list[tuple[Any, ...]]] = {}
     for item in fresh:
         if item.weekly:
-            for table, rows in weekly_rows(load_id, item.report).items():
+            for table, rows in weekly_rows(load_id, item.report, item.sha256).items():
                 weekly_tables.setdefault(table, []).extend(rows)
             continue
         report_row, cell_rows, catalog_rows = report_rows(load_id, item)

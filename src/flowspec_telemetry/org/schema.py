@@ -70,6 +70,7 @@ TABLES: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
         ("generator", "String"),
         ("epsilon", "Float64"),
         ("min_contributors", "Int64"),
+        ("report_sha256", "String"),  # of the canonical JSON: tells a retry from a clash
     ),
     "org_weekly_tables": (
         ("load_id", "String"),

@@ -67,7 +67,9 @@ def _literals(values: Iterable[str]) -> str:
 # ---------------------------------------------------------------------- loading
 
 
-def weekly_rows(load_id: str, report: Mapping[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+def weekly_rows(
+    load_id: str, report: Mapping[str, Any], sha256: str
+) -> dict[str, list[tuple[Any, ...]]]:
     """The store rows of one validated weekly report, per table."""
     rid = report["report_id"]
     week = report["period"]["iso_week"]
@@ -81,6 +83,7 @@ def weekly_rows(load_id: str, report: Mapping[str, Any]) -> dict[str, list[tuple
                 report["generator"],
                 float(report["privacy"]["epsilon"]),
                 int(report["privacy"]["min_contributors"]),
+                sha256,
             )
         ],
         "org_weekly_tables": [],
