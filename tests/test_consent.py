@@ -131,15 +131,19 @@ def test_corrupt_record_is_off_with_a_warning_that_says_how_to_fix(
     assert path.read_bytes() == content  # never rewritten behind the person's back
 
 
-def test_corrupt_project_record_falls_back_to_global(project: Path) -> None:
+def test_corrupt_project_record_keeps_telemetry_off_even_with_a_global_yes(
+    project: Path,
+) -> None:
+    # Fail closed: the unreadable record may have been a no (flowspec's module reads
+    # such a file as "disabled" too, so both tools agree).
     path = project_config_path(project)
     path.parent.mkdir()
     path.write_text("garbage")
     _say(global_config_path(), "yes")
     decision = decide(project, environ={})
-    assert decision.enabled
-    assert decision.rule == Rule.GLOBAL_ANSWER
-    assert decision.warning
+    assert (decision.enabled, decision.rule) == (False, Rule.UNREADABLE_ANSWER)
+    assert decision.warning and str(path) in decision.warning
+    assert str(path) in decision.reason
 
 
 def test_record_written_atomically_and_privately(project: Path) -> None:

@@ -218,6 +218,10 @@ def test_a_flag_answers_without_a_question_even_in_ci(
     assert out.getvalue() == ""
     result = maybe_prompt(True, project_root=project, scope="project")
     assert result.path == consent_rules.project_config_path(project)
+    # The no given for everywhere still wins: a project yes never outvotes it.
+    decision = consent_rules.decide(project)
+    assert (decision.enabled, decision.rule) == (False, consent_rules.Rule.GLOBAL_ANSWER)
+    maybe_prompt(True, project_root=project)
     assert consent_rules.decide(project).enabled
 
 

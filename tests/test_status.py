@@ -61,6 +61,13 @@ def test_not_asked_in_a_fresh_project(project: Path) -> None:
             },
         },
         "warnings": [],
+        "flowspec_module": {
+            "path": str(project / ".flowspec" / "telemetry-config.json"),
+            "reads_enabled": False,
+            "writer_on": False,
+            "agrees": True,
+            "installed": data["flowspec_module"]["installed"],
+        },
     }
     assert not (project / ".flowspec").exists()  # status creates nothing
 
@@ -95,9 +102,16 @@ def test_global_answer_and_an_older_notice(project: Path) -> None:
     old = ConsentRecord(False, "2020-01-01T00:00:00Z", 0, "no")
     consent_rules.write_record(consent_rules.project_config_path(project), old)
     data = gather(project)
-    assert (data["enabled"], data["rule"]) == (True, "global_answer")
+    # A no counts whatever its notice version: it is never "not asked".
+    assert (data["enabled"], data["rule"]) == (False, "project_answer")
     assert data["consent"]["project"]["current"] is False
     assert data["consent"]["global"]["current"] is True
+    old_yes = ConsentRecord(True, "2020-01-01T00:00:00Z", 0, "yes")
+    consent_rules.write_record(consent_rules.project_config_path(project), old_yes)
+    data = gather(project)
+    # A yes for an older notice means "ask again": the global yes decides.
+    assert (data["enabled"], data["rule"]) == (True, "global_answer")
+    assert data["consent"]["project"]["counts"] is False
 
 
 @pytest.mark.parametrize(
@@ -148,10 +162,15 @@ def test_a_corrupt_record_is_a_warning_not_an_error(project: Path) -> None:
     path.parent.mkdir()
     path.write_text("[]")
     data = gather(project)
-    assert data["consent"]["project"] == {"path": str(path), "corrupt": True}
+    assert data["consent"]["project"] == {
+        "path": str(path),
+        "corrupt": True,
+        "reason": "a JSON list, not an object",
+    }
     assert len(data["warnings"]) == 1
     assert str(path) in data["warnings"][0] and "corrupt" in data["warnings"][0]
-    assert (data["enabled"], data["rule"]) == (False, "not_asked")
+    # Fail closed: the unreadable record may have been a no.
+    assert (data["enabled"], data["rule"]) == (False, "unreadable_answer")
 
 
 def test_storage_counts_lines_archives_and_ends(consented: Path) -> None:

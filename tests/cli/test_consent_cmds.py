@@ -118,7 +118,9 @@ def test_enable_shows_notice_records_and_names_what_overrides(project: Path) -> 
 
     result = run_cli("disable", cwd=project)
     assert "Telemetry disabled for you (every project)" in result.stdout
-    assert "But it is still on here: your answer for this project." in result.stdout
+    # The project's yes also switched flowspec's own writer on: the no is written there too.
+    assert "Also recorded no in " in result.stdout
+    assert "It is now off here (your answer for this project)." in result.stdout
     result = run_cli("disable", "--project", cwd=project)
     assert "It is now off here (your answer for this project)." in result.stdout
     record = consent_rules.read_record(consent_rules.project_config_path(project))

@@ -53,17 +53,22 @@ def _print_status(info: dict[str, Any]) -> None:
         if record is None:
             line(f"{label}: none")
         elif record.get("corrupt"):
-            line(f"{label}: {safe(record['path'], 300)} is corrupt (ignored)", "bold red")
-        else:
-            old = "" if record["current"] else " (older notice: counts as not asked)"
             line(
-                f"{label}: {record['answer']} on {safe(record['decided_at'])} for notice "
-                f"version {record['notice_version']}{old} ({safe(record['path'], 300)})"
+                f"{label}: {safe(record['path'], 300)} cannot be used "
+                f"({safe(record['reason'], 200)}): telemetry stays off until it is fixed",
+                "bold red",
             )
+        else:
+            line(f"{label}: {_answer_text(record)}")
     line(f"Notice version: {info['notice_version']}")
     if info["project"] is None:
         line("Project: none here (no events are recorded outside a project).")
         return
+    flowspec = info.get("flowspec_module")
+    if flowspec is not None:
+        text = _flowspec_text(flowspec, info["enabled"])
+        if text:
+            line(text, "" if flowspec["agrees"] or not flowspec["writer_on"] else "bold yellow")
     line(f"Project: {safe(info['project'], 300)}")
     line(f"Role catalog: {safe(info['catalog_source'], 300)}")
     if info["team_policy"] is False:
@@ -101,6 +106,49 @@ def _print_status(info: dict[str, Any]) -> None:
         line(f"Warning: {safe(warning, 500)}", "bold red")
 
 
+def _answer_text(record: dict[str, Any]) -> str:
+    """One answer: what it says, when, who wrote it, and why it does not count if it does not."""
+    by = " by flowspec's own module" if record["writer"] == "flowspec" else ""
+    when = f" on {safe(record['decided_at'])}" if record["decided_at"] else ""
+    version = (
+        f" for notice version {record['notice_version']}" if record["writer"] != "flowspec" else ""
+    )
+    text = f"{record['answer']}{by}{when}{version} ({safe(record['path'], 300)})"
+    if record["answer"] == "no":
+        return text + " (a no always counts)"
+    if not record["counts"]:
+        return f"{text}; does not count: {safe(record['not_counted_because'], 300)}"
+    return text
+
+
+def _flowspec_text(flowspec: dict[str, Any], ours_on: bool) -> str:
+    """What flowspec's own telemetry module does here, and how to stop it when it disagrees."""
+    path = safe(flowspec["path"], 300)
+    if flowspec["reads_enabled"] is None:
+        return f"flowspec's own module: cannot read {path} either (it treats that as disabled)."
+    if flowspec["writer_on"] and not ours_on:
+        return (
+            f"flowspec's own module is still ON here: it reads enabled: true in {path} and ignores "
+            "DO_NOT_TRACK, your global answer and the team policy. Its writer "
+            "(`flowspec telemetry track-role/track-agent/track-handoff`, as its templates call "
+            "them) appends lines with a host-name hash to the events file. Stop it: "
+            "`flowspec-telemetry disable --project` (or `flowspec telemetry disable`)."
+        )
+    if flowspec["writer_on"]:
+        return (
+            f"flowspec's own module: on here too (enabled: true in {path}), so "
+            "`flowspec telemetry status` agrees."
+        )
+    if ours_on:
+        return (
+            f"flowspec's own module: off here (it reads only {path}, not your global answer), "
+            "so `flowspec telemetry status` says Disabled; only this package records."
+        )
+    if not flowspec["installed"] and not Path(flowspec["path"]).exists():
+        return ""
+    return "flowspec's own module: off here too, so `flowspec telemetry status` agrees."
+
+
 def _scope(global_: bool, project: bool) -> answers.Scope:
     if global_ and project:
         fail("choose one of --global and --project")
@@ -124,6 +172,11 @@ def _report(change: answers.Change) -> None:
     else:
         where = safe(str(change.path), 300)
         line(f"Telemetry was already {verb} {who}; recorded again in {where}.")
+    for other in change.also:
+        line(
+            f"Also recorded no in {safe(str(other), 300)}: flowspec's own module read yes there "
+            "(its writer reads only that file)."
+        )
     decision = change.decision
     if change.overridden:
         now = "on" if decision.enabled else "off"

@@ -14,13 +14,14 @@ is raised before anything is written, naming the file and how to fix it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from flowspec_telemetry.core import consent_rules, roles
-from flowspec_telemetry.core.consent_rules import ConsentRecord, Decision
+from flowspec_telemetry.core import consent_rules, roles, store
+from flowspec_telemetry.core.consent_rules import ConsentFileError, ConsentRecord, Decision
 from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.project import find_project_root
@@ -47,6 +48,7 @@ class Change:
     path: Path
     before: ConsentRecord | None
     decision: Decision  # the effective decision after the change
+    also: tuple[Path, ...] = ()  # other records set to the same answer (see `record_answer`)
 
     @property
     def changed(self) -> bool:
@@ -81,8 +83,23 @@ def read_records(
         path = consent_rules.project_config_path(root, names)
         out["project"] = (path, consent_rules.read_record(path))
     path = consent_rules.global_config_path(names)
-    out["global"] = (path, consent_rules.read_record(path))
+    out["global"] = (path, consent_rules.read_record(path, follow_symlinks=True))
     return out
+
+
+def _flowspec_yes(root: Path, names: ToolNames) -> Path | None:
+    """The project record when it switches flowspec's own writer on and is ours to rewrite."""
+    path = consent_rules.project_config_path(root, names)
+    try:
+        record = consent_rules.read_record(path)
+    except ConsentFileError:
+        return None
+    if record is None or not record.enabled or consent_rules.foreign_folder(root, names):
+        return None
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    if uid is not None and record.owner_uid != uid:
+        return None
+    return path
 
 
 def record_answer(
@@ -93,30 +110,60 @@ def record_answer(
     names: ToolNames = FLOWSPEC,
     environ: Mapping[str, str] | None = None,
     ask_again_after: str | None = None,
+    mode: str | None = None,
 ) -> Change:
-    """Write `answer` ("yes", "no", "later") for `scope` and report the effect."""
+    """Write `answer` ("yes", "no", "later") for `scope` and report the effect.
+
+    A project answer goes into `.flowspec/` with its `.gitignore` (so `git add
+    -A` never stages it) and keeps flowspec's own keys, so flowspec's module
+    reads the same verdict. A global no given in a project whose record
+    switches flowspec's own writer on is written there too: "no" means no
+    everywhere the person is, and that writer reads only the project file.
+    """
     root = find_project_root(project_root, names)
     if scope == "project" and root is None:
         raise NoProjectError(names)
+    if scope == "project" and root is not None:
+        foreign = consent_rules.foreign_folder(root, names)
+        if foreign is not None:
+            raise ConsentFileError(
+                consent_rules.project_config_path(root, names),
+                "",
+                message=f"{foreign} belongs to another user; your answer is not written "
+                "into somebody else's folder (use --global)",
+            )
     # The file being written must be sound: it is never overwritten silently.
     # A yes also needs every other record readable (a corrupt one may have
     # been a no that it would outvote); a no must never be blocked by one.
     if answer == "yes":
         path, before = read_records(root, names)[scope]
     else:
+        project = scope == "project" and root is not None
         path = (
             consent_rules.project_config_path(root, names)
-            if scope == "project" and root is not None
+            if project and root is not None
             else consent_rules.global_config_path(names)
         )
-        before = consent_rules.read_record(path)
-    consent_rules.write_record(
-        path, consent_rules.new_record(answer, ask_again_after=ask_again_after)
+        before = consent_rules.read_record(path, follow_symlinks=not project)
+    also: list[Path] = []
+    if scope == "project" and root is not None:
+        store.ensure_project_dir(root, names)
+    elif answer == "no" and root is not None:
+        found = _flowspec_yes(root, names)
+        if found is not None:
+            also.append(found)
+    record = consent_rules.new_record(
+        answer, ask_again_after=ask_again_after, previous=before, mode=mode
     )
+    consent_rules.write_record(path, record)
+    for other in also:
+        previous = consent_rules.read_record(other)
+        consent_rules.write_record(other, consent_rules.new_record("no", previous=previous))
     from flowspec_telemetry.core.tracker import default_tracker
 
     default_tracker().invalidate()
-    return Change(answer, scope, path, before, current_decision(root, names, environ))
+    decision = current_decision(root, names, environ)
+    return Change(answer, scope, path, before, decision, tuple(also))
 
 
 def enable_telemetry(
@@ -137,3 +184,30 @@ def disable_telemetry(
 ) -> Change:
     """Record no (for you everywhere, or for this project only)."""
     return record_answer("no", scope=scope, project_root=project_root, names=names)
+
+
+@dataclass(frozen=True, slots=True)
+class ShareDecision:
+    """Whether events may go into a share report: "off", "local" (record only) or "share"."""
+
+    mode: str
+    share_since: str | None  # the UTC time of the share yes; None unless mode is "share"
+    rule: consent_rules.Rule
+
+
+def share_decision(
+    root: Path | None, names: ToolNames = FLOWSPEC, environ: Mapping[str, str] | None = None
+) -> ShareDecision:
+    """The sharing answer, on top of `current_decision`: never implied by a yes to record.
+
+    Only a counting answer of the person can say "share" (the trust rule of
+    `consent_rules` applies); the environment can switch recording on, never
+    sharing, and every no, veto or untrusted yes is "off".
+    """
+    decision = current_decision(root, names, environ)
+    if not decision.enabled:
+        return ShareDecision("off", None, decision.rule)
+    record = decision.record
+    if record is not None and record.mode == "share":
+        return ShareDecision("share", str(record.keys["share_decided_at"]), decision.rule)
+    return ShareDecision("local", None, decision.rule)

@@ -9,10 +9,12 @@ from the first and last readable lines only.
 from __future__ import annotations
 
 import gzip
+import importlib.util
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from flowspec_telemetry.consent.answers import current_decision
 from flowspec_telemetry.core import consent_rules, permissions, roles, store
@@ -73,16 +75,73 @@ def storage(root: Path, names: ToolNames = FLOWSPEC) -> dict[str, Any]:
     }
 
 
-def _record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+def _record(path: Path, *, project: bool) -> tuple[dict[str, Any] | None, str | None]:
+    """One answer as `status` shows it: what it says, who wrote it, and whether it counts.
+
+    flowspec's `metadata` is never shown: only the keys that decide are.
+    """
     try:
-        record = consent_rules.read_record(path)
+        record = consent_rules.read_record(path, follow_symlinks=not project)
     except ConsentFileError as exc:
-        return {"path": str(path), "corrupt": True}, str(exc)
+        return {"path": str(path), "corrupt": True, "reason": exc.reason}, str(exc)
     if record is None:
         return None, None
-    data: dict[str, Any] = {"path": str(path), **record.to_json()}
-    data["current"] = record.current()
+    why = None if record.says_no else consent_rules.distrust(record, path, project=project)
+    data: dict[str, Any] = {
+        "path": str(path),
+        "answer": record.answer,
+        "enabled": record.enabled,
+        "decided_at": record.decided_at,
+        "notice_version": record.notice_version,
+        "writer": record.writer,
+        "current": record.current(),
+        "counts": why is None,
+        "not_counted_because": why,
+        "mode": record.mode,
+    }
+    if record.ask_again_after:
+        data["ask_again_after"] = record.ask_again_after
     return data, None
+
+
+_FLOWSPEC_OFF_ENV: Final = frozenset({"1", "true", "yes"})
+
+
+def flowspec_module(
+    root: Path, names: ToolNames, env: Mapping[str, str], decision_enabled: bool
+) -> dict[str, Any]:
+    """What flowspec 0.4's own telemetry module reads here, and whether it agrees with us.
+
+    That module (`flowspec_cli.telemetry`) reads only `.flowspec/telemetry-config.json`
+    of the folder it runs in, honours only `FLOWSPEC_TELEMETRY_DISABLED`, and
+    takes any truthy `enabled` as a yes: not DO_NOT_TRACK, not the global
+    answer, not the team policy. When it reads yes, `flowspec telemetry
+    track-role/track-agent/track-handoff` (the lines in its templates) append
+    its own lines, with an unsalted host-name hash, to the events file.
+    """
+    path = consent_rules.project_config_path(root, names)
+    enabled: bool | None
+    try:
+        found = consent_rules.read_file(path, follow_symlinks=True)
+    except ConsentFileError:
+        found, enabled = None, None  # flowspec's module would fail on it (or hang on a FIFO)
+    else:
+        enabled = False
+    if found is not None:
+        try:
+            data = json.loads(found[0])
+            enabled = bool(data.get("enabled", False)) if isinstance(data, dict) else False
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            enabled = False  # its loader falls back to "disabled"
+    env_off = env.get("FLOWSPEC_TELEMETRY_DISABLED", "").lower() in _FLOWSPEC_OFF_ENV
+    writer_on = bool(enabled) and not env_off
+    return {
+        "path": str(path),
+        "reads_enabled": enabled,
+        "writer_on": writer_on,
+        "agrees": writer_on == decision_enabled,
+        "installed": importlib.util.find_spec("flowspec_cli") is not None,
+    }
 
 
 def _shared(root: Path, names: ToolNames) -> dict[str, Any]:
@@ -132,7 +191,7 @@ def gather(
     if root is not None:
         scopes.insert(0, ("project", consent_rules.project_config_path(root, names)))
     for scope, path in scopes:
-        data, warning = _record(path)
+        data, warning = _record(path, project=scope == "project")
         records[scope] = data
         if warning:
             warnings.append(warning)
@@ -154,4 +213,7 @@ def gather(
         "tightened": tightened,
         "shared": _shared(root, names) if root is not None else None,
         "warnings": warnings,
+        "flowspec_module": (
+            flowspec_module(root, names, env, decision.enabled) if root is not None else None
+        ),
     }
