@@ -2,7 +2,8 @@
 
 `app` is resolved lazily so that importing this package (as the console
 script does) never imports typer or rich; a host CLI mounts the app with
-`from flowspec_telemetry.cli import app`.
+`from flowspec_telemetry.cli import mount; mount(host_app, name="telemetry")`
+(or takes `app` itself).
 
 `app` is a property of this module's class, not a plain attribute: importing
 the submodule `cli.app` makes Python set the package attribute `app` to that
@@ -19,7 +20,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["app"]
+__all__ = ["app", "mount"]
+
+
+def mount(host_app: Any, name: str = "telemetry") -> None:
+    """Add every command to a typer host CLI as `<host> <name> ...` (see `cli.app.mount`)."""
+    from flowspec_telemetry.cli.app import mount as _mount
+
+    _mount(host_app, name)
 
 
 class _CliModule(types.ModuleType):

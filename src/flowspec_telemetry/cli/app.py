@@ -1,24 +1,27 @@
 """The typer app: every subcommand except the fast `track` and `hook`.
 
-Mount it in a host CLI with `host_app.add_typer(app, name="telemetry")`.
-Errors are one line on stderr with a named exit code (see `exit_codes`);
-tracebacks are never shown to a user.
+Mount it in a host CLI with `mount(host_app, name="telemetry")`. Errors are
+one line on stderr with a named exit code (see `exit_codes`), standalone and
+under any typer host alike (the group class, `cli._group.OneLineGroup`, does
+it); tracebacks are never shown to a user.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from flowspec_telemetry._version import __version__
+from flowspec_telemetry.cli._group import OneLineGroup
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
 from flowspec_telemetry.cli.render import CliError
 
 app = typer.Typer(
+    cls=OneLineGroup,
     name=PROG,
     help="Privacy-first, local, opt-in role usage analytics for flowspec.",
     no_args_is_help=True,
@@ -124,6 +127,40 @@ def run(args: Sequence[str]) -> int:
             return ExitCode.USAGE if code == 2 else code
         raise
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def mount(host_app: typer.Typer, name: str = "telemetry") -> None:
+    """Add every command to a typer host CLI as `<host> <name> ...`.
+
+    Errors stay one line on stderr with this package's exit codes, and usage
+    and error lines name the host (`flowspec telemetry: error: ...`). A group
+    or command of the host with the same name is replaced: mounted where
+    flowspec's own `telemetry` sub-app was, every command and option its
+    templates and users call keeps working (`track-role`, `track-agent`,
+    `track-handoff`, `-p/--project-root`, `stats --days`, `clear -y`,
+    `export -o FILE`).
+    """
+
+    def named(info: Any) -> str | None:
+        given = getattr(info, "name", None)
+        if isinstance(given, str):
+            return given
+        instance = getattr(info, "typer_instance", None)
+        inner = getattr(getattr(instance, "info", None), "name", None)
+        return inner if isinstance(inner, str) else None
+
+    host_app.registered_groups = [g for g in host_app.registered_groups if named(g) != name]
+    host_app.registered_commands = [
+        c for c in host_app.registered_commands if named(c) != name and _callback_name(c) != name
+    ]
+    host_app.add_typer(app, name=name, help=app.info.help)
+
+
+def _callback_name(info: Any) -> str | None:
+    callback = getattr(info, "callback", None)
+    if callback is None or isinstance(getattr(info, "name", None), str):
+        return None
+    return str(callback.__name__).replace("_", "-")
 
 
 def _error(message: str) -> None:

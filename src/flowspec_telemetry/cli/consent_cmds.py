@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,8 +20,16 @@ _GLOBAL = typer.Option("--global", help="Record the answer for you, in every pro
 _PROJECT = typer.Option("--project", help="Record the answer for this project only.")
 
 
+def _start() -> str:
+    from flowspec_telemetry.cli._group import start_dir
+
+    return start_dir()
+
+
 def _here() -> Path | None:
-    return find_project_root(os.getcwd(), FLOWSPEC)
+    from flowspec_telemetry.cli._group import start_dir
+
+    return find_project_root(start_dir(), FLOWSPEC)
 
 
 def status_cmd(
@@ -157,7 +164,7 @@ def _scope(global_: bool, project: bool) -> answers.Scope:
 
 def _change(answer: str, scope: answers.Scope) -> answers.Change:
     try:
-        return answers.record_answer(answer, scope=scope)
+        return answers.record_answer(answer, scope=scope, project_root=_start())
     except ConsentFileError as exc:
         fail(str(exc))
     except answers.NoProjectError as exc:

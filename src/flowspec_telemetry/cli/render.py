@@ -10,7 +10,6 @@ never parsed as markup. Also the shared helpers the command modules use.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -90,7 +89,9 @@ def project_or_fail(what: str, *, reading: bool = True) -> Path:
     are tightened first, and a store behind a symbolic link or that is not a
     file is refused in one line rather than read through (see `permissions`).
     """
-    root = find_project_root(os.getcwd(), FLOWSPEC)
+    from flowspec_telemetry.cli._group import start_dir
+
+    root = find_project_root(start_dir(), FLOWSPEC)
     if root is None:
         fail(
             f"not in a flowspec project (no {FLOWSPEC.project_dir}/ or "
