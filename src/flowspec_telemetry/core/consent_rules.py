@@ -519,8 +519,14 @@ def foreign_folder(root: StrPath, names: ToolNames = FLOWSPEC) -> str | None:
     return folder if st.st_uid != uid else None
 
 
-def recorded_answer(root: StrPath | None, names: ToolNames = FLOWSPEC) -> Decision:
-    """Rules 4 to 8: the person's own answer, from the project's and the global record."""
+def recorded_answer(
+    root: StrPath | None, names: ToolNames = FLOWSPEC, *, project_only: bool = False
+) -> Decision:
+    """Rules 4 to 8: the person's own answer, from the project's and the global record.
+
+    `project_only` is for simulated data about nobody (the demo's own folder):
+    a person's global answer does not speak for it.
+    """
     if root is not None:
         foreign = foreign_folder(root, names)
         if foreign is not None:
@@ -528,7 +534,8 @@ def recorded_answer(root: StrPath | None, names: ToolNames = FLOWSPEC) -> Decisi
     candidates: list[tuple[str, Rule, bool]] = []
     if root is not None:
         candidates.append((project_config_file(root, names), Rule.PROJECT_ANSWER, True))
-    candidates.append((global_config_file(names), Rule.GLOBAL_ANSWER, False))
+    if not project_only:
+        candidates.append((global_config_file(names), Rule.GLOBAL_ANSWER, False))
     found: list[tuple[str, Rule, bool, ConsentRecord]] = []
     for path, rule, project in candidates:
         try:
@@ -559,6 +566,7 @@ def decide(
     team_allows: Callable[[], bool] = lambda: True,
     environ: Mapping[str, str] | None = None,
     lazy_policy: bool = False,
+    project_only: bool = False,
 ) -> Decision:
     """Apply the rules in order.
 
@@ -572,7 +580,7 @@ def decide(
         return by_env
     if not lazy_policy and not team_allows():
         return Decision(False, Rule.TEAM_POLICY, names)
-    answer = recorded_answer(root, names)
+    answer = recorded_answer(root, names, project_only=project_only)
     if answer.enabled and lazy_policy and not team_allows():
         return Decision(False, Rule.TEAM_POLICY, names)
     return answer

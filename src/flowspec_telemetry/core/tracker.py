@@ -384,7 +384,12 @@ class Tracker:
             return catalog_box[0].team_telemetry is not False
 
         decision = consent_rules.decide(
-            root, names=self.names, team_allows=team_allows, environ={}, lazy_policy=True
+            root,
+            names=self.names,
+            team_allows=team_allows,
+            environ={},
+            lazy_policy=True,
+            project_only=self._synthetic,
         )
         state = _ProjectState(root, now + REVALIDATE_SECONDS, decision.enabled)
         if catalog_box:
