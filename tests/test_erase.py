@@ -9,8 +9,9 @@ import pytest
 
 from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core.names import ToolNames
+from flowspec_telemetry.core.project import find_root
 from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, StoreError
-from flowspec_telemetry.core.tracker import default_tracker
+from flowspec_telemetry.core.tracker import Tracker, default_tracker
 from flowspec_telemetry.history import erase
 from flowspec_telemetry.history.erase import Cleared, clear, count_events, telemetry_files
 
@@ -57,16 +58,40 @@ def test_clear_removes_every_telemetry_file_and_keeps_the_rest(consented: Path) 
     assert consent_rules.decide(consented).enabled  # the answer stays
 
 
-def test_reset_consent_removes_both_records_and_the_emptied_folder(consented: Path) -> None:
+def test_reset_consent_forgets_the_project_answer_and_keeps_the_global_one(
+    consented: Path,
+) -> None:
     folder = fill(consented)
     (folder / "host-settings.json").unlink()
     global_path = consent_rules.global_config_path()
-    consent_rules.write_record(global_path, consent_rules.new_record("yes"))
+    consent_rules.write_record(global_path, consent_rules.new_record("no"))
     out = clear(consented, reset_consent=True)
-    assert out.consent_files == [consent_rules.project_config_path(consented), global_path]
-    assert not global_path.exists()
-    assert not folder.exists()  # only our .gitignore was left: both went
-    assert consent_rules.decide(consented).rule is consent_rules.Rule.NOT_ASKED
+    assert out.consent_files == [consent_rules.project_config_path(consented)]
+    record = consent_rules.read_record(global_path)
+    assert record is not None and record.answer == "no"  # issue 14.15: the global answer stays
+    assert not folder.exists()  # only our .gitignore was left, and telemetry is off: both went
+    assert consent_rules.decide(consented).rule is consent_rules.Rule.GLOBAL_ANSWER
+
+
+def test_a_folder_that_is_the_only_project_marker_stays_while_consent_is_on(
+    tmp_path: Path,
+) -> None:
+    # Issue 14.9: a project marked only by `.flowspec/` (no workflow file).
+    root = tmp_path / "bare"
+    root.mkdir()
+    consent_rules.write_record(consent_rules.global_config_path(), consent_rules.new_record("yes"))
+    tracker = Tracker()
+    (root / ".flowspec").mkdir()
+    assert tracker.track("role.selected", role="dev", project_root=root) is not None
+    for reset in (False, True):
+        out = clear(root, reset_consent=reset)
+        assert (root / ".flowspec").is_dir(), reset
+        assert find_root(str(root)) == str(root)
+        assert tracker.track("role.selected", role="dev", project_root=root) is not None
+        assert out.events == 1
+    consent_rules.write_record(consent_rules.global_config_path(), consent_rules.new_record("no"))
+    clear(root)
+    assert not (root / ".flowspec").exists()  # consent off: nothing is left behind
 
 
 def test_reset_consent_without_records_lists_nothing(project: Path) -> None:

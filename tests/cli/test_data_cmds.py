@@ -158,10 +158,14 @@ def test_clear_refuses_without_tty_then_removes_everything(project: Path) -> Non
     assert "Removed 8 events" in result.stdout
     left = sorted(p.name for p in folder.iterdir())
     assert left == [".gitignore", "telemetry-config.json"]  # consent kept
+    consent_rules.write_record(consent_rules.global_config_path(), consent_rules.new_record("no"))
     result = run_cli("clear", "--force", "--reset-consent", cwd=project)
     assert "Removed 0 events" in result.stdout
+    assert "Forgot your answer for this project." in result.stdout
+    assert "Your global answer is kept" in result.stdout
     assert not folder.exists()
-    assert run_cli("status", "--json", cwd=project).stdout.count('"not_asked"') == 1
+    status = json.loads(run_cli("status", "--json", cwd=project).stdout)
+    assert (status["rule"], status["consent"]["global"]["answer"]) == ("global_answer", "no")
 
 
 def test_stats_exact_totals_window_and_skipped(project: Path) -> None:

@@ -195,7 +195,10 @@ def clear_cmd(
     force: Annotated[bool, typer.Option("--force", help="Do not ask for confirmation.")] = False,
     reset_consent: Annotated[
         bool,
-        typer.Option("--reset-consent", help="Also forget your answers (project and global)."),
+        typer.Option(
+            "--reset-consent",
+            help="Also forget your answer for this project (your global answer stays).",
+        ),
     ] = False,
 ) -> None:
     """Delete every event, archive and the salt of this project."""
@@ -212,8 +215,14 @@ def clear_cmd(
     files = len(done.files)
     line(f"Removed {done.events} events ({files} file{'' if files == 1 else 's'}).")
     if reset_consent:
-        n = len(done.consent_files)
-        line(f"Forgot your answers ({n} file{'' if n == 1 else 's'}): you will be asked again.")
+        if done.consent_files:
+            line("Forgot your answer for this project.")
+        else:
+            line("There was no answer for this project to forget.")
+        line(
+            "Your global answer is kept (it speaks for every project); "
+            "`disable --global` or `enable --global` changes it."
+        )
     else:
         line("Your consent answer is unchanged (--reset-consent forgets it).")
 

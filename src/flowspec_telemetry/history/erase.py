@@ -5,8 +5,12 @@ no longer be linked to new ones), the catalog cache, and any other
 `telemetry*` or `.telemetry*` file in the project folder (locks, temporary
 files) and the kept copies of shared weekly reports (`telemetry-shared/`). The
 person's consent record stays unless `reset_consent` is set,
-which removes the project's record and the global one, so they are asked
-again. If the folder is left empty but for our `.gitignore`, both go.
+which removes the project's record only: `clear` acts on one project, and
+the person's global answer speaks for every other project too, so it stays
+(`disable --global` changes it). If the folder is left empty but for our
+`.gitignore`, both go, except when that folder is all that marks the project
+(no workflow file) and telemetry is still on here: removing it would end the
+project, and tracking would stop silently while consent is on.
 Symbolic links are removed as links; their targets are never touched.
 """
 
@@ -101,18 +105,23 @@ def clear(root: Path, names: ToolNames = FLOWSPEC, *, reset_consent: bool = Fals
         with contextlib.suppress(FileNotFoundError):
             os.unlink(copies)  # the link itself, never what it points at
     if reset_consent:
-        for path in (
-            consent_rules.project_config_path(root, names),
-            consent_rules.global_config_path(names),
-        ):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-                out.consent_files.append(path)
-    _tidy(root / names.project_dir)
+        path = consent_rules.project_config_path(root, names)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            out.consent_files.append(path)
+    if not _still_marks_a_live_project(root, names):
+        _tidy(root / names.project_dir)
     from flowspec_telemetry.core.tracker import default_tracker
 
     default_tracker().invalidate()
     return out
+
+
+def _still_marks_a_live_project(root: Path, names: ToolNames) -> bool:
+    """Whether `.flowspec/` is the only project marker and telemetry is still on here."""
+    if (root / names.workflow_file).is_file():
+        return False
+    return consent_rules.decide(root, names=names).enabled
 
 
 def _tidy(folder: Path) -> None:
