@@ -18,11 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.consent.answers import (
-    disable_telemetry,
-    enable_telemetry,
-    share_decision,
-)
+from flowspec_telemetry.consent.answers import disable_telemetry, enable_telemetry
 from flowspec_telemetry.core import _git_index, consent_rules
 from flowspec_telemetry.core.consent_rules import (
     ConsentFileError,
@@ -369,7 +365,7 @@ def test_our_rewrite_keeps_flowspecs_keys_and_every_unknown_key(project: Path) -
     assert data["consent_given_at"] == given  # the original consent time stays on a no
     assert (data["data_retention_days"], data["metadata"]) == (30, {"team": "x"})
     assert data["someone_elses"] == [1, 2]
-    assert (data["answer"], data["notice_version"], data["mode"]) == ("no", 1, "off")
+    assert (data["answer"], data["notice_version"]) == ("no", 1)
     enable_telemetry(scope="project", project_root=project)
     data = json.loads(path.read_text())
     assert data["enabled"] is True and data["consent_given_at"] != given
@@ -386,24 +382,16 @@ def test_a_global_no_in_a_project_where_flowspecs_writer_is_on_stops_it(project:
     assert json.loads(path.read_text())["enabled"] is False
 
 
-def test_share_needs_its_own_yes_and_a_counting_answer(project: Path) -> None:
-    assert share_decision(project).mode == "off"
-    enable_telemetry(scope="project", project_root=project)
-    assert share_decision(project).mode == "local"
+def test_a_no_to_recording_drops_the_answer_to_sharing_a_yes_keeps_it(project: Path) -> None:
     path = project_config_path(project)
-    record = read_record(path)
-    assert record is not None
-    write_record(path, new_record("yes", previous=record, mode="share"))
-    shared = share_decision(project)
-    assert shared.mode == "share" and shared.share_since
-    enable_telemetry(scope="project", project_root=project)  # a yes again keeps "share"
-    assert share_decision(project).mode == "share"
-    assert share_decision(project, environ={"DO_NOT_TRACK": "1"}).mode == "off"
+    enable_telemetry(scope="project", project_root=project)
+    data = json.loads(path.read_text())
+    data["share"] = {"answer": "yes", "decided_at": "2026-12-01T00:00:00Z", "notice_version": 1}
+    path.write_text(json.dumps(data))
+    enable_telemetry(scope="project", project_root=project)
+    assert json.loads(path.read_text())["share"]["answer"] == "yes"
     disable_telemetry(scope="project", project_root=project)
-    assert share_decision(project).mode == "off"
-    enable_telemetry(scope="project", project_root=project)  # sharing is asked anew
-    assert share_decision(project).mode == "local"
-    assert share_decision(project, environ={"FLOWSPEC_TELEMETRY_ENABLED": "1"}).mode == "local"
+    assert "share" not in json.loads(path.read_text())
 
 
 # ------------------------------------------------------- DO_NOT_TRACK

@@ -110,7 +110,6 @@ def record_answer(
     names: ToolNames = FLOWSPEC,
     environ: Mapping[str, str] | None = None,
     ask_again_after: str | None = None,
-    mode: str | None = None,
 ) -> Change:
     """Write `answer` ("yes", "no", "later") for `scope` and report the effect.
 
@@ -152,9 +151,7 @@ def record_answer(
         found = _flowspec_yes(root, names)
         if found is not None:
             also.append(found)
-    record = consent_rules.new_record(
-        answer, ask_again_after=ask_again_after, previous=before, mode=mode
-    )
+    record = consent_rules.new_record(answer, ask_again_after=ask_again_after, previous=before)
     consent_rules.write_record(path, record)
     for other in also:
         previous = consent_rules.read_record(other)
@@ -184,30 +181,3 @@ def disable_telemetry(
 ) -> Change:
     """Record no (for you everywhere, or for this project only)."""
     return record_answer("no", scope=scope, project_root=project_root, names=names)
-
-
-@dataclass(frozen=True, slots=True)
-class ShareDecision:
-    """Whether events may go into a share report: "off", "local" (record only) or "share"."""
-
-    mode: str
-    share_since: str | None  # the UTC time of the share yes; None unless mode is "share"
-    rule: consent_rules.Rule
-
-
-def share_decision(
-    root: Path | None, names: ToolNames = FLOWSPEC, environ: Mapping[str, str] | None = None
-) -> ShareDecision:
-    """The sharing answer, on top of `current_decision`: never implied by a yes to record.
-
-    Only a counting answer of the person can say "share" (the trust rule of
-    `consent_rules` applies); the environment can switch recording on, never
-    sharing, and every no, veto or untrusted yes is "off".
-    """
-    decision = current_decision(root, names, environ)
-    if not decision.enabled:
-        return ShareDecision("off", None, decision.rule)
-    record = decision.record
-    if record is not None and record.mode == "share":
-        return ShareDecision("share", str(record.keys["share_decided_at"]), decision.rule)
-    return ShareDecision("local", None, decision.rule)

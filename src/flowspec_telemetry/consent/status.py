@@ -97,7 +97,6 @@ def _record(path: Path, *, project: bool) -> tuple[dict[str, Any] | None, str | 
         "current": record.current(),
         "counts": why is None,
         "not_counted_because": why,
-        "mode": record.mode,
     }
     if record.ask_again_after:
         data["ask_again_after"] = record.ask_again_after

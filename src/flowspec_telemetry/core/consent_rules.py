@@ -66,9 +66,8 @@ FLOWSPEC_KEYS: Final = (
     "data_retention_days",
     "metadata",
 )
-_OUR_KEYS: Final = frozenset(
-    {"answer", "decided_at", "notice_version", "ask_again_after", "mode", "share_decided_at"}
-)
+_OUR_KEYS: Final = frozenset({"answer", "decided_at", "notice_version", "ask_again_after"})
+_SHARE_KEY: Final = "share"  # the answer to sharing (consent._share), dropped with any no
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
 _DNT_UNSET: Final = frozenset({"", "0"})
@@ -167,16 +166,6 @@ class ConsentRecord:
     def says_no(self) -> bool:
         """A no, whoever wrote it and for whichever notice: it always counts."""
         return self.answer == "no"
-
-    @property
-    def mode(self) -> str:
-        """ "off", "local" or "share" (sharing only when the record says so, never implied)."""
-        if self.answer != "yes":
-            return "off"
-        mode = self.keys.get("mode")
-        if mode == "share" and isinstance(self.keys.get("share_decided_at"), str):
-            return "share"
-        return "local"
 
     def to_json(self) -> dict[str, Any]:
         """flowspec's keys first (its module reads `enabled`), then ours, then any other key."""
@@ -432,34 +421,24 @@ def new_record(
     *,
     ask_again_after: str | None = None,
     previous: ConsentRecord | None = None,
-    mode: str | None = None,
 ) -> ConsentRecord:
     """A record of `answer` ("yes", "no", "later") made now for the current notice.
 
     flowspec's keys of `previous` are kept, as its own module keeps them: the
     time of the last yes stays on a no (an audit trail), the retention days
-    and `metadata` stay as they were. Any key neither tool knows is kept too.
-    `mode` ("local" or "share") is the sharing answer; a no or later is "off",
-    and a yes keeps an earlier "share" unless `mode` says otherwise.
+    and `metadata` stay as they were. Any key neither tool knows is kept too,
+    except the answer to sharing, which a no or "later" to recording drops:
+    after a no, sharing is asked anew.
     """
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     keys: dict[str, Any] = {}
     if previous is not None:
-        keys = {k: v for k, v in previous.keys.items() if k not in _OUR_KEYS or k == "mode"}
-        if previous.mode == "share":
-            keys["share_decided_at"] = previous.keys["share_decided_at"]
+        keys = {k: v for k, v in previous.keys.items() if k not in _OUR_KEYS}
     if answer == "yes":
         keys["consent_given_at"] = _flowspec_time()
         keys["consent_version"] = f"{WRITER}/{NOTICE_VERSION}"
-        chosen = mode or ("share" if keys.get("share_decided_at") else "local")
-        if chosen == "share":
-            keys.setdefault("share_decided_at", now)
-        else:
-            keys.pop("share_decided_at", None)
-        keys["mode"] = chosen
     else:
-        keys["mode"] = "off"
-        keys.pop("share_decided_at", None)
+        keys.pop(_SHARE_KEY, None)
     return ConsentRecord(
         enabled=answer == "yes",
         decided_at=now,
