@@ -220,7 +220,7 @@ def test_importing_export_loads_no_other_report() -> None:
     loaded = set(json.loads(done.stdout))
     assert not loaded & {
         "flowspec_telemetry.report.html",
-        "flowspec_telemetry.report.svg",
+        "flowspec_telemetry.report._svg",
         "flowspec_telemetry.report.share",
-        "flowspec_telemetry.report.noise",
+        "flowspec_telemetry.report._noise",
     }, loaded

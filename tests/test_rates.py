@@ -40,7 +40,8 @@ def test_a_rate_with_a_value_is_said_as_a_whole_percentage() -> None:
 
 
 def test_the_org_terminal_says_what_the_local_terminal_says() -> None:
-    from flowspec_telemetry.cli import insights_cmds, org_cmds
+    from flowspec_telemetry.cli import _insights_cmds as insights_cmds
+    from flowspec_telemetry.cli import _org_cmds as org_cmds
 
     assert insights_cmds.rate_figure is org_cmds.rate_figure is rate_figure
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from flowspec_telemetry.org import queries
+from flowspec_telemetry.org import _queries as queries
+from flowspec_telemetry.org._schema import TABLES, create_statements
 from flowspec_telemetry.org.aggregate import org_insights
 from flowspec_telemetry.org.backends import Store, StoreError, open_store, parse_target
 from flowspec_telemetry.org.ingest import Accepted, check_report, ingest, read_report
-from flowspec_telemetry.org.schema import TABLES, create_statements
 
 from .conftest import LISTS, make_report, write_reports
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from flowspec_telemetry.analysis.insights import compute_insights
 from flowspec_telemetry.core.roles import DEFAULT_CATALOG
+from flowspec_telemetry.report._text import clean, esc
 from flowspec_telemetry.report.html import render_html
-from flowspec_telemetry.report.text import clean, esc
 
 from ._data import HOSTILE_AGENT, HOSTILE_COMMAND, HOSTILE_ROLE, known_events
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from flowspec_telemetry.core.roles import DEFAULT_CATALOG
-from flowspec_telemetry.report import noise
+from flowspec_telemetry.report import _noise as noise
 from flowspec_telemetry.report.share import (
     TABLES,
     _catalog_lists,

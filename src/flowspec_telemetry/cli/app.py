@@ -16,9 +16,9 @@ from rich.console import Console
 
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.cli._group import OneLineGroup
+from flowspec_telemetry.cli._render import CliError
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
-from flowspec_telemetry.cli.render import CliError
 
 app = typer.Typer(
     cls=OneLineGroup,
@@ -86,11 +86,11 @@ def hook(ctx: typer.Context) -> None:
     raise typer.Exit(run_hook(ctx.args))
 
 
-from flowspec_telemetry.cli.hooks_cmds import install_hooks  # noqa: E402 - registered after `app` exists
+from flowspec_telemetry.cli._hooks_cmds import install_hooks  # noqa: E402 - registered after `app` exists
 
 app.command("install-hooks")(install_hooks)
 
-from flowspec_telemetry.cli.report_cmds import report  # noqa: E402 - registered after `app` exists
+from flowspec_telemetry.cli._report_cmds import report  # noqa: E402 - registered after `app` exists
 
 app.command("report")(report)
 
@@ -170,26 +170,27 @@ def _error(message: str) -> None:
 
 
 # Commands defined in their own modules (issue 4: consent, disclosure, data).
-from flowspec_telemetry.cli import consent_cmds, data_cmds  # noqa: E402
+from flowspec_telemetry.cli import _consent_cmds as consent_cmds  # noqa: E402
+from flowspec_telemetry.cli import _data_cmds as data_cmds  # noqa: E402
 
 consent_cmds.register(app)
 data_cmds.register(app)
 
-from flowspec_telemetry.cli.demo_cmds import demo_cmd  # noqa: E402
-from flowspec_telemetry.cli.insights_cmds import dashboard_cmd, insights_cmd  # noqa: E402
+from flowspec_telemetry.cli._demo_cmds import demo_cmd  # noqa: E402
+from flowspec_telemetry.cli._insights_cmds import dashboard_cmd, insights_cmd  # noqa: E402
 
 app.command("insights")(insights_cmd)
 app.command("demo")(demo_cmd)
 app.command("dashboard")(dashboard_cmd)
 
-from flowspec_telemetry.cli.audit_cmds import audit_cmd  # noqa: E402
+from flowspec_telemetry.cli._audit_cmds import audit_cmd  # noqa: E402
 
 app.command("audit")(audit_cmd)
 
-from flowspec_telemetry.cli.collector_cmds import collector_app  # noqa: E402
+from flowspec_telemetry.cli._collector_cmds import collector_app  # noqa: E402
 
 app.add_typer(collector_app, name="collector")
 
-from flowspec_telemetry.cli.org_cmds import org_app  # noqa: E402
+from flowspec_telemetry.cli._org_cmds import org_app  # noqa: E402
 
 app.add_typer(org_app, name="org")

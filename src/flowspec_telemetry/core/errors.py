@@ -12,7 +12,7 @@ every exception class of the package is in this tree and under this base.
     ├── ConsentFileError    (ValueError)      core.consent_rules: a consent record we cannot read
     ├── CatalogError        (ValueError)      core.roles: a workflow file that is not a catalog
     ├── QueryError          (ValueError)      history.selection: a bad date, type or role filter
-    ├── OutputError         (ValueError)      report.output: a path we must not write
+    ├── OutputError         (ValueError)      report._output: a path we must not write
     │   └── ExportError                       report.export: a bad export format or output
     ├── WeekError           (ValueError)      report.weekly: not an ISO week, or not shareable
     ├── ShareRefusedError                     report.sharing: why a week cannot be shared
@@ -22,7 +22,7 @@ every exception class of the package is in this tree and under this base.
     ├── StoreError          (OSError)         here: the local event files, or an org database,
     │   │                                     cannot be used (`usage`: the --db value is wrong)
     │   └── FileGone                          core.store: the kept-open file was deleted; reopen
-    ├── CliError                              cli.render: a command failed; one line, exit `code`
+    ├── CliError                              cli._render: a command failed; one line, exit `code`
     └── UsageError                            cli.fast: bad `track`/`hook` usage (exit 2)
 
 Standard library only and no imports: the tracking path loads this module.

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from flowspec_telemetry.analysis.insights import Insights
 from flowspec_telemetry.analysis.rates import MIN_DENOMINATOR, rate_phrase
-from flowspec_telemetry.org import queries
+from flowspec_telemetry.org import _queries as queries
 from flowspec_telemetry.org.backends import Store
 from flowspec_telemetry.report.share import DEFAULT_K
 

@@ -31,7 +31,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.errors import StoreError
-from flowspec_telemetry.org.schema import TABLES, Dialect, columns, create_statements, sql_type
+from flowspec_telemetry.org._schema import TABLES, Dialect, columns, create_statements, sql_type
 
 __all__ = [
     "CLICKHOUSE_PORT",

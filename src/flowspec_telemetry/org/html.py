@@ -17,6 +17,7 @@ from typing import Any
 
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.core.roles import DEFAULT_CATALOG
+from flowspec_telemetry.report._text import esc, num
 from flowspec_telemetry.report.html import (
     QUESTION_NAV,
     Names,
@@ -28,7 +29,6 @@ from flowspec_telemetry.report.html import (
     roles_section,
     security_section,
 )
-from flowspec_telemetry.report.text import esc, num
 
 
 def _security(data: Mapping[str, Any], names: Names) -> str:

@@ -30,9 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from flowspec_telemetry.org._queries import known_reports
+from flowspec_telemetry.org._schema import STORE_VERSION
 from flowspec_telemetry.org.backends import Store, StoreError
-from flowspec_telemetry.org.queries import known_reports
-from flowspec_telemetry.org.schema import STORE_VERSION
 from flowspec_telemetry.org.weekly import weekly_conflicts, weekly_rows
 from flowspec_telemetry.report import weekly
 from flowspec_telemetry.report.share import SHARE_SCHEMA_VERSION, TABLES, validate_share_report

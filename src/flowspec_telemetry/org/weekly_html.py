@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flowspec_telemetry._version import __version__
+from flowspec_telemetry.report._style import CSS
+from flowspec_telemetry.report._text import esc, num
 from flowspec_telemetry.report.html import CSP
-from flowspec_telemetry.report.style import CSS
-from flowspec_telemetry.report.text import esc, num
 
 __all__ = ["render_weekly_html"]
 

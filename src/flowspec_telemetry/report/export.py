@@ -25,7 +25,7 @@ from flowspec_telemetry.core.events import FIELD_NAMES
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history import fast_reader
-from flowspec_telemetry.report import output as output_file
+from flowspec_telemetry.report import _output as output_file
 
 FORMATS: Final = ("json", "jsonl", "csv")
 _NESTED: Final = {

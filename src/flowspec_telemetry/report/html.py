@@ -21,9 +21,9 @@ from typing import Any, Final
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.analysis.rates import why_no_value
 from flowspec_telemetry.core.roles import Catalog
-from flowspec_telemetry.report import svg
-from flowspec_telemetry.report.style import CSS
-from flowspec_telemetry.report.text import clean, duration, esc, num, pct
+from flowspec_telemetry.report import _svg as svg
+from flowspec_telemetry.report._style import CSS
+from flowspec_telemetry.report._text import clean, duration, esc, num, pct
 
 CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; font-src 'none'; "

@@ -42,7 +42,7 @@ from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.roles import Catalog, load_catalog
 from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history import fast_reader
-from flowspec_telemetry.report import noise
+from flowspec_telemetry.report import _noise as noise
 
 SHARE_SCHEMA_VERSION: Final = "1"
 DEFAULT_K: Final = 5

@@ -36,7 +36,7 @@ from flowspec_telemetry.core.store import ReadStats, ensure_project_dir
 from flowspec_telemetry.history import fast_reader
 from flowspec_telemetry.history.erase import SHARED_COPIES_DIR
 from flowspec_telemetry.report import weekly
-from flowspec_telemetry.report.output import write_private
+from flowspec_telemetry.report._output import write_private
 from flowspec_telemetry.report.share import catalog_lists, count_events
 
 __all__ = [

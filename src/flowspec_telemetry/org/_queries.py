@@ -54,7 +54,7 @@ def known_reports(hashes: Iterable[str]) -> str:
 
 def row_count(table: str) -> str:
     """All rows of one of the store's tables, committed or not (for checks and tests)."""
-    from flowspec_telemetry.org.schema import TABLES
+    from flowspec_telemetry.org._schema import TABLES
 
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")

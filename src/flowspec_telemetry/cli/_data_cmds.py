@@ -13,8 +13,8 @@ from rich.table import Table
 
 from flowspec_telemetry.analysis import parallel_totals
 from flowspec_telemetry.analysis.stats import Stats
+from flowspec_telemetry.cli._render import cell, fail, line, out, print_json, project_or_fail, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
-from flowspec_telemetry.cli.render import cell, fail, line, out, print_json, project_or_fail, safe
 from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history import erase, selection

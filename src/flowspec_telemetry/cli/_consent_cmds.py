@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from flowspec_telemetry.cli._render import cell, fail, human_bytes, line, out, print_json, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
-from flowspec_telemetry.cli.render import cell, fail, human_bytes, line, out, print_json, safe
 from flowspec_telemetry.consent import answers, notice, status
 from flowspec_telemetry.core.consent_rules import ConsentFileError
 from flowspec_telemetry.core.names import FLOWSPEC

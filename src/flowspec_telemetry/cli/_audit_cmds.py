@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from flowspec_telemetry.cli._render import fail, line, print_json, project_or_fail, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
-from flowspec_telemetry.cli.render import fail, line, print_json, project_or_fail, safe
 from flowspec_telemetry.core.names import FLOWSPEC
 
 

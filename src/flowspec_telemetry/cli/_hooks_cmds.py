@@ -33,7 +33,7 @@ def install_hooks(
 
     Merges into .claude/settings.json: idempotent, with a backup of the original.
     """
-    from flowspec_telemetry.cli.render import CliError, out
+    from flowspec_telemetry.cli._render import CliError, out
 
     if not claude_code:
         raise CliError("only the Claude Code adapter exists; use --claude-code", ExitCode.USAGE)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from flowspec_telemetry.report.text import esc, num
+from flowspec_telemetry.report._text import esc, num
 
 PALETTE: Final = (
     "#4f46e5",

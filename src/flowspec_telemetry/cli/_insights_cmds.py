@@ -20,7 +20,7 @@ from rich.text import Text
 
 from flowspec_telemetry.analysis.insights import project_insights
 from flowspec_telemetry.analysis.rates import rate_figure
-from flowspec_telemetry.cli.render import fail, line, out, print_json, project_or_fail, safe
+from flowspec_telemetry.cli._render import fail, line, out, print_json, project_or_fail, safe
 from flowspec_telemetry.history import selection
 
 _SINCE = typer.Option("--since", help=f"Only events at or after: {selection.DATE_HELP}.")

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from flowspec_telemetry.cli._render import fail, line, project_or_fail, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
-from flowspec_telemetry.cli.render import fail, line, project_or_fail, safe
 from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.history import selection
 
@@ -29,7 +29,7 @@ def _window(since: str | None, until: str | None) -> tuple[str | None, str | Non
 
 
 def _check(path: Path | None, force: bool) -> None:
-    from flowspec_telemetry.report.output import OutputError, check_output
+    from flowspec_telemetry.report._output import OutputError, check_output
 
     if path is None:
         return
@@ -40,7 +40,7 @@ def _check(path: Path | None, force: bool) -> None:
 
 
 def _write(path: Path, data: bytes, force: bool) -> None:
-    from flowspec_telemetry.report.output import OutputError, write_private
+    from flowspec_telemetry.report._output import OutputError, write_private
 
     try:
         write_private(path, data, force=force)

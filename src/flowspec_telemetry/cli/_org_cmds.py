@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from flowspec_telemetry.analysis.rates import rate_figure
+from flowspec_telemetry.cli._insights_cmds import print_answers
+from flowspec_telemetry.cli._render import err, fail, line, print_json, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
-from flowspec_telemetry.cli.insights_cmds import print_answers
-from flowspec_telemetry.cli.render import err, fail, line, print_json, safe
 
 if TYPE_CHECKING:
     from flowspec_telemetry.org.backends import Store, Target
@@ -252,7 +252,7 @@ def report_cmd(
 ) -> None:
     """Write the HTML dashboard of every ingested share report."""
     from flowspec_telemetry.org.html import render_org_html
-    from flowspec_telemetry.report.output import OutputError, check_output, write_private
+    from flowspec_telemetry.report._output import OutputError, check_output, write_private
 
     try:
         check_output(html, force=force)

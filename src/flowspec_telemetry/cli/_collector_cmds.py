@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from flowspec_telemetry.cli._render import fail, line, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
-from flowspec_telemetry.cli.render import fail, line, safe
 
 collector_app = typer.Typer(
     name="collector",

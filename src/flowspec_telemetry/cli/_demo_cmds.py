@@ -13,9 +13,9 @@ from typing import Annotated, Any
 import typer
 
 from flowspec_telemetry.analysis.insights import project_insights
+from flowspec_telemetry.cli._render import fail, line
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
-from flowspec_telemetry.cli.render import fail, line
 from flowspec_telemetry.core.consent_rules import env_rule
 from flowspec_telemetry.demo import build_demo
 
@@ -82,8 +82,8 @@ def _invoked_as() -> str:
 def _write_dashboard(folder: Path, data: dict[str, Any]) -> Path:
     """The HTML report of the demo, next to its `.flowspec/` (mode 0600)."""
     from flowspec_telemetry.core.roles import load_catalog
+    from flowspec_telemetry.report._output import write_private
     from flowspec_telemetry.report.html import render_html
-    from flowspec_telemetry.report.output import write_private
 
     path = folder / "flowspec-telemetry-report.html"
     generated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
