@@ -144,7 +144,7 @@ class OneLineGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         if self is not _top(ctx):
             return super().invoke(ctx)
-        from flowspec_telemetry.cli._render import CliError
+        from flowspec_telemetry.cli.exit_codes import CliError
 
         token = START_DIR.set(None)
         try:

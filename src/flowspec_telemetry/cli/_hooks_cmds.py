@@ -33,7 +33,8 @@ def install_hooks(
 
     Merges into .claude/settings.json: idempotent, with a backup of the original.
     """
-    from flowspec_telemetry.cli._render import CliError, out
+    from flowspec_telemetry.cli._render import out
+    from flowspec_telemetry.cli.exit_codes import CliError
 
     if not claude_code:
         raise CliError("only the Claude Code adapter exists; use --claude-code", ExitCode.USAGE)

@@ -18,21 +18,12 @@ from typing import Any, Final, NoReturn
 from rich.console import Console
 from rich.text import Text
 
-from flowspec_telemetry.cli.exit_codes import ExitCode
-from flowspec_telemetry.core.errors import TelemetryError
+from flowspec_telemetry.cli.exit_codes import CliError, ExitCode
 from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.core.project import find_project_root
 
 _UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 MAX_CELL: Final = 120
-
-
-class CliError(TelemetryError):
-    """An error reported as one line; `code` is the exit status."""
-
-    def __init__(self, message: str, code: ExitCode = ExitCode.FAILURE) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 out = Console(highlight=False, markup=False, emoji=False)

@@ -16,8 +16,7 @@ from rich.console import Console
 
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.cli._group import OneLineGroup
-from flowspec_telemetry.cli._render import CliError
-from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.cli.exit_codes import CliError, ExitCode
 from flowspec_telemetry.cli.fast import PROG
 
 app = typer.Typer(

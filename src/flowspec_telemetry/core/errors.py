@@ -22,7 +22,7 @@ every exception class of the package is in this tree and under this base.
     ├── StoreError          (OSError)         here: the local event files, or an org database,
     │   │                                     cannot be used (`usage`: the --db value is wrong)
     │   └── FileGone                          core.store: the kept-open file was deleted; reopen
-    ├── CliError                              cli._render: a command failed; one line, exit `code`
+    ├── CliError                              cli.exit_codes: a command failed (one line, `code`)
     └── UsageError                            cli.fast: bad `track`/`hook` usage (exit 2)
 
 Standard library only and no imports: the tracking path loads this module.
