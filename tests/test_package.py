@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 import flowspec_telemetry
 from tests.conftest import read_events
@@ -46,3 +50,21 @@ def test_the_license_file_is_the_mit_license_pyproject_names() -> None:
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License")
     assert "Permission is hereby granted, free of charge" in text
+
+
+def _public_modules() -> list[str]:
+    names = []
+    for info in pkgutil.walk_packages(flowspec_telemetry.__path__, "flowspec_telemetry."):
+        if any(part.startswith("_") for part in info.name.split(".")[1:]):
+            continue  # private modules (and __main__) need no __all__
+        names.append(info.name)
+    return names
+
+
+@pytest.mark.parametrize("name", _public_modules())
+def test_every_public_module_declares_its_api(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert isinstance(exported, list), f"{name} has no __all__"
+    missing = [n for n in exported if not hasattr(module, n)]
+    assert missing == [], f"{name}.__all__ names what it does not define: {missing}"

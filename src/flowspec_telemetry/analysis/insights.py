@@ -46,6 +46,16 @@ from flowspec_telemetry.core.store import ReadStats
 if TYPE_CHECKING:
     from flowspec_telemetry.core.names import StrPath
 
+__all__ = [
+    "INSIGHTS_VERSION",
+    "MAX_LABEL",
+    "TOP_N",
+    "Durations",
+    "Insights",
+    "compute_insights",
+    "project_insights",
+]
+
 INSIGHTS_VERSION: Final = "1"
 TOP_N: Final = 5
 MAX_LABEL: Final = 80  # longer values are cut, so a hostile 100 KB value cannot bloat the result

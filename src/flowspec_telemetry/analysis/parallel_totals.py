@@ -32,6 +32,18 @@ from flowspec_telemetry.core.store import (
 )
 from flowspec_telemetry.history import fast_reader
 
+__all__ = [
+    "PARALLEL_MIN_BYTES",
+    "Folder",
+    "Piece",
+    "compute",
+    "fold",
+    "fold_history",
+    "history_bytes",
+    "merge",
+    "split_file",
+]
+
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 

@@ -14,6 +14,11 @@ from typing import Any
 from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history.selection import in_window  # one window for every reader
 
+__all__ = [
+    "Stats",
+    "compute_stats",
+]
+
 
 @dataclass(slots=True)
 class Stats:

@@ -19,6 +19,13 @@ from flowspec_telemetry.cli._group import OneLineGroup
 from flowspec_telemetry.cli.exit_codes import CliError, ExitCode
 from flowspec_telemetry.cli.fast import PROG
 
+__all__ = [
+    "hook",
+    "mount",
+    "run",
+    "track",
+]
+
 app = typer.Typer(
     cls=OneLineGroup,
     name=PROG,

@@ -22,6 +22,16 @@ if TYPE_CHECKING:  # no typing at run time: this is the cold-start path
     from collections.abc import Sequence
     from typing import Final
 
+__all__ = [
+    "HOOK_USAGE",
+    "PROG",
+    "TRACK_USAGE",
+    "UsageError",
+    "parse_track_args",
+    "run_hook",
+    "run_track",
+]
+
 PROG: Final = "flowspec-telemetry"
 _TRACK_OPTIONS: Final = {
     "--role": "role",

@@ -26,6 +26,18 @@ from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.project import find_project_root
 
+__all__ = [
+    "Change",
+    "NoProjectError",
+    "Scope",
+    "current_decision",
+    "disable_telemetry",
+    "enable_telemetry",
+    "read_records",
+    "record_answer",
+    "team_allows",
+]
+
 Scope = Literal["global", "project"]
 
 

@@ -33,6 +33,17 @@ from flowspec_telemetry.core.events import (
 )
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
+__all__ = [
+    "CLI",
+    "Section",
+    "fingerprint",
+    "notice",
+    "notice_text",
+    "sample_event",
+    "schema",
+    "sensitivity_label",
+]
+
 CLI: Final = "flowspec-telemetry"
 _SENSITIVITY_LABEL: Final = {
     Sensitivity.GENERATED: "made by the library",

@@ -27,6 +27,14 @@ from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.project import find_project_root
 
+__all__ = [
+    "LATER_DAYS",
+    "PromptResult",
+    "in_ci",
+    "maybe_prompt",
+    "why_not_ask",
+]
+
 LATER_DAYS: Final = 7
 _YES: Final = frozenset({"y", "yes"})
 _NO: Final = frozenset({"", "n", "no"})

@@ -21,6 +21,13 @@ from flowspec_telemetry.core import consent_rules, permissions, roles, store
 from flowspec_telemetry.core.consent_rules import NOTICE_VERSION, ConsentFileError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
+__all__ = [
+    "count_lines",
+    "flowspec_module",
+    "gather",
+    "storage",
+]
+
 _BLOCK = 1 << 20
 
 

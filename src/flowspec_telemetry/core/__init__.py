@@ -11,3 +11,5 @@ exception tree (`errors`) and the ledger of share reports written (`ledger`).
 Modules here import only each other and the standard library (YAML only when
 a changed workflow file must be parsed); every other layer imports from here.
 """
+
+__all__: list[str] = []  # a namespace of modules: import them by name

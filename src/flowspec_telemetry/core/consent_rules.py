@@ -54,6 +54,33 @@ if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
 
     from flowspec_telemetry.core.names import StrPath
 
+__all__ = [
+    "CONFIG_FILE",
+    "FLOWSPEC_KEYS",
+    "FLOWSPEC_WRITER",
+    "MAX_RECORD_BYTES",
+    "NOTICE_VERSION",
+    "WRITER",
+    "ConsentFileError",
+    "ConsentRecord",
+    "Decision",
+    "Rule",
+    "decide",
+    "distrust",
+    "do_not_track",
+    "env_rule",
+    "foreign_folder",
+    "global_config_file",
+    "global_config_path",
+    "new_record",
+    "project_config_file",
+    "project_config_path",
+    "read_file",
+    "read_record",
+    "recorded_answer",
+    "write_record",
+]
+
 NOTICE_VERSION: Final = 1
 CONFIG_FILE: Final = "telemetry-config.json"
 MAX_RECORD_BYTES: Final = 65536

@@ -20,6 +20,29 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing (see cli/fast.py)
     from typing import Any, Final
 
+__all__ = [
+    "EVENT_TYPES",
+    "EVENT_TYPE_VALUES",
+    "FIELDS",
+    "FIELD_NAMES",
+    "LEGACY_SCHEMA_VERSION",
+    "MAX_LINE_BYTES",
+    "NEVER_COLLECTED",
+    "OUTCOMES",
+    "SCHEMA_VERSION",
+    "EventTypeSpec",
+    "FieldSpec",
+    "RoleEvent",
+    "Sensitivity",
+    "common_fields",
+    "dumps_line",
+    "new_event_id",
+    "new_invocation_id",
+    "parse_line",
+    "ulid",
+    "utc_timestamp",
+]
+
 
 SCHEMA_VERSION: Final = "1.0"
 LEGACY_SCHEMA_VERSION: Final = "0"

@@ -21,6 +21,14 @@ from flowspec_telemetry.core._files import append_private
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import ensure_project_dir
 
+__all__ = [
+    "LEDGER_FILE",
+    "ledger_path",
+    "read_ledger",
+    "record_share",
+    "summary",
+]
+
 LEDGER_FILE: Final = "telemetry-shared.jsonl"
 _MAX_LINE: Final = 4096
 _FIELDS: Final = (

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     StrPath: TypeAlias = str | os.PathLike[str]
     """A path as text or a path object: the tracking path works on text (no pathlib import)."""
 
+__all__ = [
+    "DEFAULT_TOOL",
+    "FLOWSPEC",
+    "ToolNames",
+]
+
 DEFAULT_TOOL = "flowspec"
 # flowspec's security agent also serves the validate workflow of its `qa` role.
 _KNOWN_SECURITY_AGENTS: dict[str, tuple[str, ...]] = {"flowspec": ("@secure-by-design-engineer",)}

@@ -26,6 +26,14 @@ from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.privacy import SALT_BYTES, SALT_FILE
 from flowspec_telemetry.core.store import EVENTS_FILE
 
+__all__ = [
+    "FILE_MODE",
+    "FOLDER_MODE",
+    "problems",
+    "read_refusal",
+    "tighten",
+]
+
 FOLDER_MODE: Final = 0o700
 FILE_MODE: Final = 0o600
 _PREFIXES: Final = ("telemetry", ".telemetry")

@@ -38,6 +38,21 @@ else:  # CPython's own SHA-256: no OpenSSL load at start-up (hashlib costs ~3 ms
         except ImportError:
             from hashlib import sha256 as _sha256
 
+__all__ = [
+    "HASH_HEX_CHARS",
+    "HASH_PREFIX",
+    "MAX_TEXT_CHARS",
+    "SALT_BYTES",
+    "SALT_FILE",
+    "KeyedHasher",
+    "SaltError",
+    "hash_value",
+    "is_hash",
+    "load_or_create_salt",
+    "read_salt",
+    "scrub",
+]
+
 SALT_FILE: Final = "telemetry.salt"
 SALT_BYTES: Final = 32
 HASH_PREFIX: Final = "hmac:"

@@ -12,6 +12,11 @@ if TYPE_CHECKING:
 
     from flowspec_telemetry.core.names import StrPath
 
+__all__ = [
+    "find_project_root",
+    "find_root",
+]
+
 
 def find_root(start: StrPath | None = None, names: ToolNames = FLOWSPEC) -> str | None:
     """The nearest folder at or above `start` that holds `.flowspec/` or the workflow file.

@@ -32,6 +32,22 @@ if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
 
     from flowspec_telemetry.core.names import StrPath
 
+__all__ = [
+    "CACHE_FILE",
+    "DEFAULT_CATALOG",
+    "SELECTION_FILE",
+    "Catalog",
+    "CatalogError",
+    "RoleDefinition",
+    "Workflow",
+    "catalog_from_mapping",
+    "load_catalog",
+    "parse_workflow_text",
+    "read_selected_role",
+    "team_policy",
+    "write_selected_role",
+]
+
 CACHE_FILE: Final = "telemetry-catalog.json"
 _CACHE_FORMAT: Final = 1
 _MAX_WORKFLOW_BYTES: Final = 1 << 20

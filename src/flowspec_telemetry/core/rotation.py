@@ -37,6 +37,17 @@ if TYPE_CHECKING:
 
     from flowspec_telemetry.core.names import StrPath
 
+__all__ = [
+    "GRACE_SECONDS",
+    "LOCK_FILE",
+    "MIN_LINE_BYTES",
+    "Policy",
+    "compact",
+    "count_lines",
+    "enforce_limits",
+    "rotate_if_due",
+]
+
 LOCK_FILE: Final = "telemetry.lock"
 GRACE_SECONDS: Final = 5.0
 MIN_LINE_BYTES: Final = 150  # no event line is shorter: bounds how soon to count again

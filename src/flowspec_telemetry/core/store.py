@@ -36,6 +36,32 @@ if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
         def read(self, size: int = ..., /) -> bytes: ...
 
 
+__all__ = [
+    "ARCHIVE_RE",
+    "EVENTS_FILE",
+    "GITIGNORE",
+    "GITIGNORE_BODY",
+    "GITIGNORE_MARK",
+    "MAX_READ_LINE",
+    "PENDING_RE",
+    "Appender",
+    "FileGone",
+    "ReadStats",
+    "append_line",
+    "archive_paths",
+    "ensure_project_dir",
+    "events_path",
+    "iter_backwards",
+    "iter_events",
+    "iter_file",
+    "line_batches",
+    "open_for_reading",
+    "read_batches",
+    "tail_events",
+    "tail_file",
+]
+
+
 EVENTS_FILE: Final = "telemetry.jsonl"
 ARCHIVE_RE: Final = re.compile(r"^telemetry-(\d{8})-(\d+)\.jsonl\.gz$")
 # A rotated file not yet compressed (see `rotation`): read like an archive.

@@ -18,6 +18,14 @@ from typing import Any, Literal
 from flowspec_telemetry.core.events import RoleEvent, new_invocation_id
 from flowspec_telemetry.core.tracker import Tracker, default_tracker
 
+__all__ = [
+    "track_agent_invoked",
+    "track_command",
+    "track_handoff",
+    "track_role_changed",
+    "track_role_selected",
+]
+
 
 def _tracker(tracker: Tracker | None) -> Tracker:
     return tracker if tracker is not None else default_tracker()

@@ -40,6 +40,12 @@ if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
 
     from flowspec_telemetry.core.names import StrPath
 
+__all__ = [
+    "REVALIDATE_SECONDS",
+    "Tracker",
+    "default_tracker",
+]
+
 REVALIDATE_SECONDS: Final = 1.0
 _INVOCATION_PREFIX: Final = "inv_"
 _STORED_HASH: Final = re.compile(r"^hmac:[0-9a-f]{16}\Z")

@@ -11,6 +11,10 @@ from typing import Any, Final
 
 from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, SCHEMA_VERSION
 
+__all__ = [
+    "Event",
+]
+
 
 @dataclass(slots=True)
 class Event:

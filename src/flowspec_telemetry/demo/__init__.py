@@ -20,6 +20,15 @@ from flowspec_telemetry.core.events import new_invocation_id
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.tracker import Tracker
 
+__all__ = [
+    "DAYS",
+    "PERSONAS",
+    "START_NS",
+    "Persona",
+    "build_demo",
+    "workflow_text",
+]
+
 DAYS: Final = 21
 START_NS: Final = 1_793_577_600 * 1_000_000_000  # 2026-11-02T00:00:00Z, a Monday
 _DAY_NS: Final = 86_400 * 1_000_000_000

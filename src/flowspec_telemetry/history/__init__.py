@@ -2,3 +2,5 @@
 
 Also `erase` (`clear`), which counts what it deletes with the reader.
 """
+
+__all__: list[str] = []  # a namespace of modules: import them by name

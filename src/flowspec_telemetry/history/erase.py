@@ -28,6 +28,14 @@ from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, ReadStats
 from flowspec_telemetry.history import fast_reader
 
+__all__ = [
+    "SHARED_COPIES_DIR",
+    "Cleared",
+    "clear",
+    "count_events",
+    "telemetry_files",
+]
+
 # The kept copies of shared weekly reports (`report.sharing`): cleared with the ledger.
 SHARED_COPIES_DIR = "telemetry-shared"
 

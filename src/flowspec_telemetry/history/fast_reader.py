@@ -25,6 +25,12 @@ from flowspec_telemetry.core.store import EVENTS_FILE, ReadStats, archive_paths,
 if TYPE_CHECKING:
     pass
 
+__all__ = [
+    "iter_events",
+    "iter_file",
+    "parse_batch",
+]
+
 _orjson_loads: Callable[[bytes], Any] | None
 try:  # a well-kept parser ~3x faster than the standard library's; optional
     from orjson import loads as _orjson_loads

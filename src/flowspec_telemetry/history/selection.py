@@ -31,6 +31,18 @@ from flowspec_telemetry.core.store import (
 )
 from flowspec_telemetry.history import fast_reader
 
+__all__ = [
+    "DATE_HELP",
+    "Filter",
+    "QueryError",
+    "check_event_type",
+    "in_window",
+    "parse_when",
+    "select",
+    "stream",
+    "window",
+]
+
 _RELATIVE: Final = re.compile(r"^(\d{1,5})([hdw])$")
 _UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
 _BLOCK: Final = 64 * 1024

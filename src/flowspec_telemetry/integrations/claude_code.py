@@ -41,6 +41,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # a hook starts cold for every payload: no typing, dataclasses or pathlib
     from typing import Any, Final
 
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "STATE_FILE",
+    "Emit",
+    "HookState",
+    "command_token",
+    "handle_payload",
+    "handle_stdin",
+    "map_payload",
+]
+
 STATE_FILE: Final = "telemetry-hooks.json"
 MAX_PAYLOAD_BYTES: Final = 1 << 20
 _STALE_NS: Final = 24 * 3600 * 1_000_000_000

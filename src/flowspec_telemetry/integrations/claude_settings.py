@@ -23,6 +23,19 @@ from typing import Any, Final
 from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.errors import TelemetryError
 
+__all__ = [
+    "HOOK_COMMAND",
+    "HOOK_EVENTS",
+    "TOOL_MATCHER",
+    "Change",
+    "SettingsError",
+    "add_hooks",
+    "apply",
+    "plan",
+    "remove_hooks",
+    "settings_path",
+]
+
 HOOK_COMMAND: Final = "flowspec-telemetry hook claude-code"
 TOOL_MATCHER: Final = "Task|Agent|SlashCommand"
 # hook event -> matcher (None: the event takes no matcher)

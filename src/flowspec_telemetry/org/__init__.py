@@ -13,3 +13,5 @@ store is opened.
 """
 
 from __future__ import annotations
+
+__all__: list[str] = []  # a namespace of modules: import them by name

@@ -27,6 +27,13 @@ from flowspec_telemetry.org import _queries as queries
 from flowspec_telemetry.org.backends import Store
 from flowspec_telemetry.report.share import DEFAULT_K
 
+__all__ = [
+    "NOT_AVAILABLE",
+    "ORG_VERSION",
+    "cell_totals",
+    "org_insights",
+]
+
 ORG_VERSION: Final = "1"
 NOT_AVAILABLE: Final = {
     "activity": "share reports hold only the first and last day of their period, "

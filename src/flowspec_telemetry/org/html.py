@@ -30,6 +30,10 @@ from flowspec_telemetry.report.html import (
     security_section,
 )
 
+__all__ = [
+    "render_org_html",
+]
+
 
 def _security(data: Mapping[str, Any], names: Names) -> str:
     return security_section(

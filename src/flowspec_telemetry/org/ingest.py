@@ -37,6 +37,19 @@ from flowspec_telemetry.org.weekly import weekly_conflicts, weekly_rows
 from flowspec_telemetry.report import weekly
 from flowspec_telemetry.report.share import SHARE_SCHEMA_VERSION, TABLES, validate_share_report
 
+__all__ = [
+    "MAX_BYTES",
+    "Accepted",
+    "IngestResult",
+    "Rejected",
+    "canonical_sha256",
+    "check_report",
+    "ingest",
+    "parse_report",
+    "read_report",
+    "report_rows",
+]
+
 MAX_BYTES: Final = 8 * 1024 * 1024  # a share report of a 256-value catalog stays far below
 _LOOKUP_CHUNK: Final = 500
 

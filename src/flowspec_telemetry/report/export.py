@@ -27,6 +27,17 @@ from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history import fast_reader
 from flowspec_telemetry.report import _output as output_file
 
+__all__ = [
+    "CSV_COLUMNS",
+    "FORMATS",
+    "ExportError",
+    "check_output",
+    "csv_row",
+    "export",
+    "neutralise",
+    "render",
+]
+
 FORMATS: Final = ("json", "jsonl", "csv")
 _NESTED: Final = {
     "handoff": ("from_agent", "to_agent"),

@@ -25,6 +25,22 @@ from flowspec_telemetry.report import _svg as svg
 from flowspec_telemetry.report._style import CSS
 from flowspec_telemetry.report._text import clean, duration, esc, num, pct
 
+__all__ = [
+    "CSP",
+    "MAX_DAYS",
+    "QUESTION_NAV",
+    "Names",
+    "commands_section",
+    "completion_section",
+    "handoffs_section",
+    "headline",
+    "page",
+    "render_html",
+    "roles_section",
+    "security_section",
+    "value_html",
+]
+
 CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; font-src 'none'; "
     "base-uri 'none'; form-action 'none'"

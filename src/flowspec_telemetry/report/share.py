@@ -44,6 +44,23 @@ from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history import fast_reader
 from flowspec_telemetry.report import _noise as noise
 
+__all__ = [
+    "DEFAULT_K",
+    "DIMENSION_KIND",
+    "MAX_CATALOG",
+    "SENSITIVITY",
+    "SHARE_SCHEMA_VERSION",
+    "TABLES",
+    "build_share_report",
+    "catalog_lists",
+    "check_catalog",
+    "count_events",
+    "domain",
+    "project_share_report",
+    "validate_share_report",
+    "window_days",
+]
+
 SHARE_SCHEMA_VERSION: Final = "1"
 DEFAULT_K: Final = 5
 SENSITIVITY: Final = 1
