@@ -112,6 +112,7 @@ def test_upload_retry_and_answers(collector: Running) -> None:
     assert status == 200 and json.loads(data)["reports"] == 1
     status, page = get(collector.url + "/")
     assert status == 200 and b"<script" not in page and b"fewer than 5 contributors" in page
+    assert b"Week by week" in page and b"2026-W40" in page
     assert get(collector.url + "/nope")[0] == 404
     assert stored(collector) == 1
 

@@ -383,3 +383,4 @@ def test_org_insights_and_report_of_weekly_reports_from_the_cli(tmp_path: Path) 
     body = page.read_text()
     assert "<script" not in body and "Content-Security-Policy" in body
     assert "Roles selected at init" in body and "95 % interval" in body
+    assert "Week by week" in body and "<td>2026-W36</td><td>8</td>" in body

@@ -130,7 +130,9 @@ def _parse_weeks(weeks: str | None) -> list[str] | None:
     return out
 
 
-def _insights(db: str, k: int, weeks: str | None = None) -> dict[str, Any]:
+def _insights(
+    db: str, k: int, weeks: str | None = None, *, week_by_week: bool = False
+) -> dict[str, Any]:
     """The org answers: over weekly reports (format 2) when the store has any, else format 1.
 
     Answering weekly reports records what was published (for difference
@@ -138,7 +140,7 @@ def _insights(db: str, k: int, weeks: str | None = None) -> dict[str, Any]:
     """
     from flowspec_telemetry.org.aggregate import org_insights
     from flowspec_telemetry.org.backends import StoreError
-    from flowspec_telemetry.org.weekly import has_weekly_reports, weekly_insights
+    from flowspec_telemetry.org.weekly import has_weekly_reports, per_week, weekly_insights
 
     chosen = _parse_weeks(weeks)
     target = _target(db, must_exist=True)
@@ -151,7 +153,10 @@ def _insights(db: str, k: int, weeks: str | None = None) -> dict[str, Any]:
             )
         store.create_schema()  # adds the weekly tables to a store made by an older version
         if has_weekly_reports(store):
-            return weekly_insights(store, k=k, weeks=chosen)
+            data = weekly_insights(store, k=k, weeks=chosen)
+            if week_by_week:
+                data["per_week"] = per_week(store, k=k)
+            return data
         if chosen is not None:
             fail("--weeks needs weekly share reports (format 2); this store has only older ones")
         data = org_insights(store, k=k)
@@ -258,12 +263,12 @@ def report_cmd(
         check_output(html, force=force)
     except OutputError as exc:
         fail(str(exc))
-    data = _insights(db, k)
+    data = _insights(db, k, week_by_week=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if "share_format" in data:
         from flowspec_telemetry.org.weekly_html import render_weekly_html
 
-        page = render_weekly_html(data, generated_at=stamp)
+        page = render_weekly_html(data, generated_at=stamp, weeks=data.get("per_week", ()))
     else:
         page = render_org_html(data, generated_at=stamp)
     try:

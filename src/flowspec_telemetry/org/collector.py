@@ -35,7 +35,7 @@ from typing import Any, Final
 
 from flowspec_telemetry.org.backends import Store, StoreError, Target, open_store
 from flowspec_telemetry.org.ingest import MAX_BYTES, Accepted, ingest, parse_report
-from flowspec_telemetry.org.weekly import weekly_insights
+from flowspec_telemetry.org.weekly import per_week, weekly_insights
 from flowspec_telemetry.org.weekly_html import render_weekly_html
 from flowspec_telemetry.report import weekly
 
@@ -107,6 +107,14 @@ class Collector:
         with self._lock:
             return weekly_insights(self._open(), k=self.k)
 
+    def _page(self) -> str:
+        with self._lock:
+            store = self._open()
+            data = weekly_insights(store, k=self.k)
+            weeks = per_week(store, k=self.k)
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return render_weekly_html(data, generated_at=stamp, weeks=weeks)
+
     def close(self) -> None:
         with self._lock:
             if self._store is not None:
@@ -131,9 +139,7 @@ class Collector:
                 data = await asyncio.to_thread(self._answers)
                 await _reply(send, 200, json.dumps(data).encode(), _JSON)
             elif path == "/" and method == "GET":
-                data = await asyncio.to_thread(self._answers)
-                stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-                page = render_weekly_html(data, generated_at=stamp)
+                page = await asyncio.to_thread(self._page)
                 await _reply(send, 200, page.encode("utf-8"), _HTML)
             elif path in ("/", "/healthz", "/v1/reports", "/v1/insights"):
                 await _reply(send, 405, b"method not allowed\n", _TEXT)

@@ -42,6 +42,7 @@ from flowspec_telemetry.report.weekly import WEEKLY_TABLES, week_ordinal
 __all__ = [
     "ORG_WEEKLY_VERSION",
     "has_weekly_reports",
+    "per_week",
     "weekly_conflicts",
     "weekly_insights",
     "weekly_rows",
@@ -419,6 +420,31 @@ def weekly_insights(
         **answers,
         "tables": tables,
     }
+
+
+def per_week(store: Store, *, k: int = 5) -> list[dict[str, Any]]:
+    """The headline of each week on its own: contributors, and each answer or why it is withheld.
+
+    Each week is answered like any span (thresholds and difference checks
+    included, and recorded as published), so a dashboard can show the
+    answers week by week with the contributors behind each figure.
+    """
+    out = []
+    for week in _all_weeks(store):
+        data = weekly_insights(store, k=k, weeks=[week])
+        tables = data["tables"]
+        out.append(
+            {
+                "week": week,
+                "contributors": max((t["contributors"] for t in tables.values()), default=0),
+                "k": data["k"],
+                "withheld": data["held_back"]["tables"],
+                **{key: data[key]["answer"] for key in ("roles", "commands", "security")},
+                "handoffs": data["handoffs"]["answer"],
+                "completion": data["completion"]["answer"],
+            }
+        )
+    return out
 
 
 # --------------------------------------------------------------------- answers

@@ -48,10 +48,30 @@ def _section(anchor: str, number: int, title: str, answer: str, body: str) -> st
     )
 
 
-def render_weekly_html(data: Mapping[str, Any], *, generated_at: str) -> str:
-    """The page (a `str`; write it as UTF-8)."""
-    weeks = data["weeks"]
-    span = f"{esc(weeks[0])} – {esc(weeks[-1])}" if weeks else "no weekly reports yet"
+def _weeks(weeks: Iterable[Mapping[str, Any]]) -> str:
+    rows = []
+    for w in weeks:
+        figure = (
+            "withheld: " + "; ".join(esc(why, 200) for why in w["withheld"].values())
+            if {"roles_selected_at_init", "commands_started"} <= set(w["withheld"])
+            else esc(w["roles"], 300) + "<br>" + esc(w["commands"], 400)
+        )
+        rows.append((esc(w["week"]), num(w["contributors"]), figure))
+    return _rows(("week", "contributors", "answers of that week (95 % intervals)"), rows)
+
+
+def render_weekly_html(
+    data: Mapping[str, Any],
+    *,
+    generated_at: str,
+    weeks: Iterable[Mapping[str, Any]] = (),
+) -> str:
+    """The page (a `str`; write it as UTF-8); `weeks` adds the week-by-week table."""
+    weekly_rows = list(weeks)
+    span_weeks = data["weeks"]
+    span = (
+        f"{esc(span_weeks[0])} – {esc(span_weeks[-1])}" if span_weeks else "no weekly reports yet"
+    )
     roles = data["roles"]
     init = _rows(
         ("role", "estimate", "95 % interval"),
@@ -118,6 +138,12 @@ def render_weekly_html(data: Mapping[str, Any], *, generated_at: str) -> str:
         + _section("security", 3, "Security agents", security["answer"], sec)
         + _section("handoffs", 4, "Handoffs", handoffs["answer"], hand)
         + _section("completion", 5, "Completion", completion["answer"], comp)
+        + (
+            '<section id="weeks" class="card"><header><h2>Week by week</h2></header>'
+            f"{_weeks(weekly_rows)}</section>"
+            if weekly_rows
+            else ""
+        )
         + (
             f'<section id="held-back" class="card"><header><h2>Held back</h2></header>{held_rows}'
             "</section>"
