@@ -178,6 +178,13 @@ class EventTypeSpec:
         return f"EventTypeSpec({self.event_type.value!r})"
 
 
+# The optional fields of each kind of event: a run starts, then ends with a duration and outcome.
+_RUN: Final = ("command", "session_id", "invocation_id")
+_RUN_END: Final = (*_RUN, "duration_ms", "outcome")
+_AGENT_RUN: Final = ("agent", "agent_role", *_RUN)
+_AGENT_RUN_END: Final = ("agent", "agent_role", *_RUN_END)
+_HANDOFF: Final = ("handoff", "command", "session_id")
+
 EVENT_TYPES: Final[dict[RoleEvent, EventTypeSpec]] = {
     s.event_type: s
     for s in (
@@ -189,72 +196,18 @@ EVENT_TYPES: Final[dict[RoleEvent, EventTypeSpec]] = {
             "a person switched from one role to another",
             ("previous_role", "source"),
         ),
+        EventTypeSpec(RoleEvent.AGENT_INVOKED, "an agent was started", _AGENT_RUN),
+        EventTypeSpec(RoleEvent.AGENT_COMPLETED, "an agent finished", _AGENT_RUN_END),
+        EventTypeSpec(RoleEvent.AGENT_FAILED, "an agent failed", _AGENT_RUN_END),
+        EventTypeSpec(RoleEvent.COMMAND_STARTED, "a workflow command started", _RUN),
+        EventTypeSpec(RoleEvent.COMMAND_COMPLETED, "a workflow command completed", _RUN_END),
+        EventTypeSpec(RoleEvent.COMMAND_FAILED, "a workflow command failed", _RUN_END),
         EventTypeSpec(
-            RoleEvent.AGENT_INVOKED,
-            "an agent was started",
-            ("agent", "agent_role", "command", "session_id", "invocation_id"),
+            RoleEvent.HANDOFF_OFFERED, "a handoff to the next agent was offered", _HANDOFF
         ),
-        EventTypeSpec(
-            RoleEvent.AGENT_COMPLETED,
-            "an agent finished",
-            (
-                "agent",
-                "agent_role",
-                "command",
-                "session_id",
-                "invocation_id",
-                "duration_ms",
-                "outcome",
-            ),
-        ),
-        EventTypeSpec(
-            RoleEvent.AGENT_FAILED,
-            "an agent failed",
-            (
-                "agent",
-                "agent_role",
-                "command",
-                "session_id",
-                "invocation_id",
-                "duration_ms",
-                "outcome",
-            ),
-        ),
-        EventTypeSpec(
-            RoleEvent.COMMAND_STARTED,
-            "a workflow command started",
-            ("command", "session_id", "invocation_id"),
-        ),
-        EventTypeSpec(
-            RoleEvent.COMMAND_COMPLETED,
-            "a workflow command completed",
-            ("command", "session_id", "invocation_id", "duration_ms", "outcome"),
-        ),
-        EventTypeSpec(
-            RoleEvent.COMMAND_FAILED,
-            "a workflow command failed",
-            ("command", "session_id", "invocation_id", "duration_ms", "outcome"),
-        ),
-        EventTypeSpec(
-            RoleEvent.HANDOFF_OFFERED,
-            "a handoff to the next agent was offered",
-            ("handoff", "command", "session_id"),
-        ),
-        EventTypeSpec(
-            RoleEvent.HANDOFF_CLICKED,
-            "an offered handoff was taken",
-            ("handoff", "command", "session_id"),
-        ),
-        EventTypeSpec(
-            RoleEvent.WORKFLOW_STARTED,
-            "a workflow began",
-            ("command", "session_id", "invocation_id"),
-        ),
-        EventTypeSpec(
-            RoleEvent.WORKFLOW_COMPLETED,
-            "a workflow finished",
-            ("command", "session_id", "invocation_id", "duration_ms", "outcome"),
-        ),
+        EventTypeSpec(RoleEvent.HANDOFF_CLICKED, "an offered handoff was taken", _HANDOFF),
+        EventTypeSpec(RoleEvent.WORKFLOW_STARTED, "a workflow began", _RUN),
+        EventTypeSpec(RoleEvent.WORKFLOW_COMPLETED, "a workflow finished", _RUN_END),
     )
 }
 

@@ -26,12 +26,6 @@ from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.errors import TelemetryError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
-    from typing import Any, Final
-
-    from flowspec_telemetry.core.names import StrPath
-
 __all__ = [
     "CACHE_FILE",
     "DEFAULT_CATALOG",
@@ -47,6 +41,13 @@ __all__ = [
     "team_policy",
     "write_selected_role",
 ]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the tracking path never imports typing or pathlib
+    from typing import Any, Final
+
+    from flowspec_telemetry.core.names import StrPath
+
 
 CACHE_FILE: Final = "telemetry-catalog.json"
 _CACHE_FORMAT: Final = 1

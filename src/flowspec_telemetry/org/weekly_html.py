@@ -15,9 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flowspec_telemetry._version import __version__
-from flowspec_telemetry.report._style import CSS
 from flowspec_telemetry.report._text import esc, num
-from flowspec_telemetry.report.html import CSP
+from flowspec_telemetry.report.html import page
 
 __all__ = ["render_weekly_html"]
 
@@ -121,19 +120,15 @@ def render_weekly_html(
         )
         + f"<p>flowspec-telemetry {esc(__version__)}</p></footer>"
     )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        "<title>Role usage across the org · flowspec-telemetry</title>"
-        f"<style>{CSS}</style></head><body>"
-        '<header class="top"><div><p class="eyebrow">flowspec-telemetry · org · weekly</p>'
-        "<h1>Role usage across the org</h1>"
-        f'<p class="period">{span} <span class="muted">· {num(data["reports"])} reports · '
-        f"generated {esc(generated_at, 30)}</span></p></div></header><main>"
-        + _section("roles", 1, "Roles selected at init", roles["answer"], init)
+    return page(
+        title="Role usage across the org",
+        eyebrow="flowspec-telemetry · org · weekly",
+        period_html=(
+            f'{span} <span class="muted">· {num(data["reports"])} reports · '
+            f"generated {esc(generated_at, 30)}</span>"
+        ),
+        nav=(),
+        main_html=_section("roles", 1, "Roles selected at init", roles["answer"], init)
         + _section("commands", 2, "Top commands", commands["answer"], top)
         + _section("security", 3, "Security agents", security["answer"], sec)
         + _section("handoffs", 4, "Handoffs", handoffs["answer"], hand)
@@ -150,6 +145,5 @@ def render_weekly_html(
             if held["tables"]
             else ""
         )
-        + footer
-        + "</main></body></html>\n"
+        + footer,
     )

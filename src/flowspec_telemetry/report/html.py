@@ -454,6 +454,7 @@ def page(
     `title`, `eyebrow` and the navigation labels are text (escaped here).
     """
     links = "".join(f'<a href="#{esc(anchor)}">{esc(label)}</a>' for anchor, label in nav)
+    nav_html = f"<nav>{links}</nav>" if links else ""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -465,7 +466,7 @@ def page(
         f'<header class="top"><div><p class="eyebrow">{esc(eyebrow)}</p>'
         f"<h1>{esc(title)}</h1>"
         f'<p class="period">{period_html}</p>'
-        f"</div><nav>{links}</nav></header><main>"
+        f"</div>{nav_html}</header><main>"
         f"{main_html}"
         "</main></body></html>\n"
     )
