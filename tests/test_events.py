@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowspec_telemetry.core import events
 from flowspec_telemetry.core.events import (
     EVENT_TYPES,
     FIELDS,
@@ -99,15 +98,22 @@ def test_parse_keeps_unknown_keys_and_future_versions() -> None:
     assert typed.to_dict() == event
 
 
-def test_parse_reads_flowspec_legacy_lines_as_schema_zero() -> None:
+def test_parse_maps_flowspec_legacy_lines_onto_schema_1_0() -> None:
     legacy = (
-        b'{"event_type":"role.selected","timestamp":"2025-10-01T10:00:00+00:00","role":"dev",'
-        b'"agent":null,"command":null,"project_id":"a1b2c3d4e5f6","context":{},"metadata":{"x":1}}'
+        b'{"event_type":"role.selected","timestamp":"2025-10-01T10:00:00.123456+00:00",'
+        b'"role":"dev","command":"flowspec init","metadata":{"hostname_hash":"a9db44ecf5fc"}}'
     )
     event = parse_line(legacy)
-    assert event is not None
-    assert event["schema_version"] == events.LEGACY_SCHEMA_VERSION
-    assert event["metadata"] == {"x": 1}
+    assert event == {
+        "schema_version": "1.0",
+        "timestamp": "2025-10-01T10:00:00.123Z",
+        "event_type": "role.selected",
+        "role": "dev",
+        "command": None,
+        "agent": None,
+        "source": "init",
+        "legacy_type": "role.selected",
+    }
 
 
 @pytest.mark.parametrize(

