@@ -159,9 +159,9 @@ def test_alias_and_module_level_track_find_the_project_from_a_subfolder(
     sub = consented / "src" / "deep"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)
-    assert track_role_event is track
     assert track("role.selected", role="arch") is not None
-    assert read_events(consented)[0]["role"] == "arch"
+    assert track_role_event("role.selected", role="qa", source="cli") is not None
+    assert [e["role"] for e in read_events(consented)] == ["arch", "qa"]
     assert not (sub / ".flowspec").exists()
 
 

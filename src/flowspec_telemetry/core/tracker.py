@@ -29,6 +29,7 @@ import time
 
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.core import consent_rules, events, privacy, roles, rotation, store
+from flowspec_telemetry.core._legacy import LEGACY_TYPES, legacy_track_args
 from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, OUTCOMES, RoleEvent, dumps_line
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.project import find_root
@@ -173,10 +174,13 @@ class Tracker:
         duration_ms: object = None,
         outcome: object = None,
         source: object = None,
+        legacy_type: object = None,
         project_root: StrPath | None = None,
     ) -> str | None:
         """Record one event; return its `event_id`, or None when nothing was recorded.
 
+        `legacy_type` is for the flowspec compat layer: the type flowspec's
+        earlier API called the event (one of its 15 wire strings, else ignored).
         Never raises and never prints to stdout.
         """
         try:
@@ -219,6 +223,8 @@ class Tracker:
                     outcome=outcome,
                     source=source,
                 )
+                if isinstance(legacy_type, str) and legacy_type in LEGACY_TYPES:
+                    event["legacy_type"] = legacy_type
                 event["context"] = self._context
                 try:
                     event_id = self._write(state, event)
@@ -600,5 +606,46 @@ Never raises, never prints to stdout, writes nothing without consent; returns
 the new `event_id`, or None when nothing was recorded.
 """
 
-track_role_event = track
-"""Alias kept for hosts written against flowspec's earlier telemetry module."""
+
+def track_role_event(
+    event_type: RoleEvent | str,
+    *,
+    role: object = None,
+    command: object = None,
+    agent: object = None,
+    context: object = None,
+    metadata: object = None,
+    enabled: object = True,
+    project_root: StrPath | None = None,
+    **fields: Any,
+) -> str | None:
+    """`track()` that also takes the call shapes of flowspec's earlier telemetry module.
+
+    Called like `track()` (one of this package's event types, no `context`
+    or `metadata`) it is `track()`. Called as flowspec's module was,
+    `track_role_event(event_type, role=, command=, agent=, context=,
+    metadata=, project_root=, enabled=)`, it records what that module meant,
+    with the mapping its old lines are read with (`core._legacy`): its five
+    types that do not exist here (`agent.started`, `agent.progress`,
+    `handoff.completed`, `command.executed`, `workflow.failed`), and the
+    `context` keys that carry a meaning (`previous_role`, `from_agent`,
+    `to_agent`); `metadata` and every other context key are never stored.
+    `enabled=False` records nothing. Any keyword of `track()` may be given
+    too. Returns the event id, or None; never raises.
+    """
+    try:
+        if not enabled:
+            return None
+        etype = getattr(event_type, "value", event_type)
+        if etype in EVENT_TYPE_VALUES and context is None and metadata is None:
+            return _default.track(
+                etype, role=role, command=command, agent=agent, project_root=project_root, **fields
+            )
+        mapped = legacy_track_args(etype, role=role, command=command, agent=agent, context=context)
+        if mapped is None:
+            return None
+        new_type, values = mapped
+        values.update(fields)
+        return _default.track(new_type, project_root=project_root, **values)
+    except Exception:  # a keyword track() does not have: nothing recorded, nothing raised
+        return None
