@@ -178,9 +178,11 @@ def _error(message: str) -> None:
 # Commands defined in their own modules (issue 4: consent, disclosure, data).
 from flowspec_telemetry.cli import _consent_cmds as consent_cmds  # noqa: E402
 from flowspec_telemetry.cli import _data_cmds as data_cmds  # noqa: E402
+from flowspec_telemetry.cli import _migrate_cmds as migrate_cmds  # noqa: E402
 
 consent_cmds.register(app)
 data_cmds.register(app)
+migrate_cmds.register(app)
 
 from flowspec_telemetry.cli._demo_cmds import demo_cmd  # noqa: E402
 from flowspec_telemetry.cli._insights_cmds import dashboard_cmd, insights_cmd  # noqa: E402
