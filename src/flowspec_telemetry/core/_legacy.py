@@ -10,7 +10,7 @@ by the compat module and by `track_role_event` for that module's call shapes,
 so a line read from old history and an event recorded now through the old
 API mean the same.
 
-The rules (the README's "Upgrading from flowspec's built-in telemetry"):
+The rules (the README's "History from flowspec's built-in telemetry"):
 
 * `agent.started` is `agent.invoked` (the agent began); `workflow.failed` is
   `workflow.completed` with outcome "failure"; `command.executed` is a run of
