@@ -52,3 +52,23 @@ def test_history_written_by_the_real_module_answers_the_questions(
     assert doc["commands"]["top"][0] == {"command": "/flow:implement", "count": 2}
     assert doc["completion"]["runs_without_end"] == 6
     assert "a9db44ecf5fc" not in json.dumps(doc)
+
+
+def test_migrate_rewrites_what_the_real_module_wrote(
+    flowspec_exe: Path, consented: Path, tmp_path: Path
+) -> None:
+    from flowspec_telemetry.history.migrate import migrate
+
+    fresh = tmp_path / "fresh.jsonl"
+    _generate(fresh)
+    live = consented / ".flowspec" / "telemetry.jsonl"
+    shutil.copyfile(fresh, live)
+    before = compute_insights(iter_events(consented)).to_json()
+    assert migrate(consented).migrated == len(fresh.read_text().splitlines())
+    text = live.read_text()
+    assert "hostname_hash" not in text and "metadata" not in text
+    assert all(json.loads(x)["schema_version"] == "1.0" for x in text.splitlines())
+    after = compute_insights(iter_events(consented)).to_json()
+    assert after["commands"]["top"] == before["commands"]["top"]
+    assert after["completion"] == before["completion"]
+    assert migrate(consented).migrated == 0
