@@ -66,3 +66,6 @@ def migrate_cmd(
 
 def register(app: typer.Typer) -> None:
     app.command("migrate")(migrate_cmd)
+
+
+__all__ = ["migrate_cmd", "register"]

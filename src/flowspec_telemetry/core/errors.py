@@ -21,7 +21,8 @@ every exception class of the package is in this tree and under this base.
     ├── SaltError           (OSError)         core.privacy: a salt file that cannot be trusted
     ├── StoreError          (OSError)         here: the local event files, or an org database,
     │   │                                     cannot be used (`usage`: the --db value is wrong)
-    │   └── FileGone                          core.store: the kept-open file was deleted; reopen
+    │   ├── FileGone                          core.store: the kept-open file was deleted; reopen
+    │   └── MigrateError                      history.migrate: the store cannot be migrated now
     ├── CliError                              cli.exit_codes: a command failed (one line, `code`)
     └── UsageError                            cli.fast: bad `track`/`hook` usage (exit 2)
 

@@ -42,6 +42,7 @@ from typing import IO, Any, Final
 
 from flowspec_telemetry.core import privacy, roles, rotation, store
 from flowspec_telemetry.core._legacy import LEGACY_TYPES, UNMAPPED_TYPES, is_legacy, map_legacy
+from flowspec_telemetry.core.errors import StoreError
 from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, OUTCOMES, dumps_line, ulid
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 
@@ -53,7 +54,7 @@ _SETTLE_SECONDS: Final = 0.05
 _KEPT_SOURCES: Final = frozenset({"init", "config"})
 
 
-class MigrateError(OSError):
+class MigrateError(StoreError):
     """The store cannot be migrated now (a link, a special file, the lock held too long)."""
 
 
@@ -391,3 +392,6 @@ def migrate(
         return Migration(total, tuple(touched_names), kept, tuple(removed), False)
     finally:
         os.close(lock)
+
+
+__all__ = ["BACKUP_SUFFIX", "MigrateError", "Migration", "backups", "migrate", "migrated_event"]
