@@ -94,12 +94,14 @@ def test_defaults_and_none_values_are_dropped() -> None:
     assert Event("x").extra is not Event("y").extra  # no shared mutable default
 
 
-def test_a_legacy_line_keeps_schema_zero() -> None:
-    parsed = parse_line(b'{"event_type":"role.selected","role":"dev","metadata":{"k":1}}')
+def test_a_legacy_line_is_read_as_the_schema_1_0_event_it_means() -> None:
+    parsed = parse_line(b'{"event_type":"agent.started","agent":"qa-engineer","metadata":{"k":1}}')
     assert parsed is not None
     event = Event.from_dict(parsed)
-    assert event.schema_version == "0"
-    assert event.extra == {"metadata": {"k": 1}}
+    assert event.schema_version == "1.0"
+    assert (event.event_type, event.agent) == ("agent.invoked", "@qa-engineer")
+    assert event.legacy_type == "agent.started"
+    assert "metadata" not in event.extra  # never read
 
 
 _json = st.recursive(

@@ -36,6 +36,7 @@ class Event:
     duration_ms: int | float | None = None
     outcome: str | None = None
     source: str | None = None
+    legacy_type: str | None = None
     context: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -86,6 +87,7 @@ _EVENT_SLOTS: Final = (
     "duration_ms",
     "outcome",
     "source",
+    "legacy_type",
     "context",
 )
 
