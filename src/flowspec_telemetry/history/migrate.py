@@ -35,12 +35,14 @@ import json
 import os
 import stat
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
 from flowspec_telemetry.core import privacy, roles, rotation, store
+from flowspec_telemetry.core._files import append_private, remove_quietly, write_private
 from flowspec_telemetry.core._legacy import LEGACY_TYPES, UNMAPPED_TYPES, is_legacy, map_legacy
 from flowspec_telemetry.core.errors import StoreError
 from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, OUTCOMES, dumps_line, ulid
@@ -145,27 +147,22 @@ def _converter(values: _Values, project_id: str | None) -> Callable[[bytes], byt
     return convert
 
 
-def _rewrite(
-    src: IO[bytes], write: Callable[[bytes], object], convert: Callable[[bytes], bytes | None]
-) -> int:
-    """Copy `src` to `write`, converting legacy lines; return how many were converted."""
-    count = 0
+def _pieces(
+    src: IO[bytes], convert: Callable[[bytes], bytes | None]
+) -> Iterator[tuple[bytes, bool]]:
+    """The file again, piece by piece: (bytes to write, whether a legacy line was converted)."""
     while True:
         piece = src.readline(_MAX_LINE)
         if not piece:
-            return count
+            return
         if len(piece) == _MAX_LINE and not piece.endswith(b"\n"):
-            write(piece)  # an overlong line: copied through, never parsed or held
+            yield piece, False  # an overlong line: copied through, never parsed or held
             while piece and not piece.endswith(b"\n"):
                 piece = src.readline(_MAX_LINE)
-                write(piece)
+                yield piece, False
             continue
         new = convert(piece.rstrip(b"\r\n")) if piece.strip() else None
-        if new is None:
-            write(piece)
-        else:
-            write(new)
-            count += 1
+        yield (piece, False) if new is None else (new, True)
 
 
 def _open_regular(path: Path) -> int:
@@ -184,113 +181,96 @@ def _open_regular(path: Path) -> int:
     return fd
 
 
-def _private_temp(folder: Path, purpose: str) -> tuple[Path, int]:
-    path = folder / f".telemetry-{purpose}-{os.getpid()}-{os.urandom(4).hex()}.partial"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    return path, fd
+class _Source:
+    """One pass over a store file through our own descriptor (plain or gzip)."""
+
+    def __init__(self, fd: int, compressed: bool) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        self.raw = os.fdopen(os.dup(fd), "rb")
+        self.stream: IO[bytes] = (
+            gzip.GzipFile(fileobj=self.raw, mode="rb")  # type: ignore[assignment]
+            if compressed
+            else self.raw
+        )
+
+    def close(self) -> None:
+        self.stream.close()
+        self.raw.close()
 
 
-def _backup_name(folder: Path, name: str) -> Path:
-    candidate = folder / (name + BACKUP_SUFFIX)
-    n = 1
-    while os.path.lexists(candidate):
-        n += 1
-        candidate = folder / f"{name}{BACKUP_SUFFIX}.{n}"
-    return candidate
-
-
-def _copy_range(src_fd: int, dst_fd: int, start: int, end: int) -> None:
+def _range(fd: int, start: int, end: int) -> Iterator[bytes]:
     pos = start
     while pos < end:
-        chunk = os.pread(src_fd, min(1 << 20, end - pos), pos)
+        chunk = os.pread(fd, min(1 << 20, end - pos), pos)
         if not chunk:
-            break
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(dst_fd, view) :]
+            return
+        yield chunk
         pos += len(chunk)
 
 
-def _write_backup(folder: Path, name: str, src_fd: int, end: int) -> Path:
-    tmp, fd = _private_temp(folder, "backup")
-    try:
-        _copy_range(src_fd, fd, 0, end)
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        target = _backup_name(folder, name)
-        os.link(tmp, target)  # never replaces an earlier backup
-        return target
-    finally:
-        if fd >= 0:
-            os.close(fd)
-        os.unlink(tmp)
+def _write_backup(folder: Path, name: str, fd: int, end: int) -> Path:
+    """A private copy of the first `end` bytes, under a name no earlier backup has."""
+    n = 1
+    while True:
+        target = folder / (name + BACKUP_SUFFIX + (f".{n}" if n > 1 else ""))
+        try:
+            write_private(target, _range(fd, 0, end), replace=False)
+            return target
+        except FileExistsError:
+            n += 1
+
+
+def _gzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
+    for chunk in chunks:
+        out = packer.compress(chunk)
+        if out:
+            yield out
+    yield packer.flush()
 
 
 def _migrate_file(
     path: Path, convert: Callable[[bytes], bytes | None], *, dry_run: bool, live: bool
-) -> tuple[int, Path | None]:
-    """Rewrite one store file; (lines migrated, backup made)."""
-    folder = path.parent
-    src_fd = _open_regular(path)
-    raw = os.fdopen(src_fd, "rb", closefd=False)
+) -> int:
+    """Rewrite one store file; how many legacy lines it held."""
+    fd = _open_regular(path)
+    compressed = path.name.endswith(".gz")
     try:
-        compressed = path.name.endswith(".gz")
-        src: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[assignment]
-        if dry_run:
-            return _rewrite(src, lambda _b: None, convert), None
-        tmp, out_fd = _private_temp(folder, "migrate")
+        source = _Source(fd, compressed)
         try:
-            with os.fdopen(out_fd, "wb") as out_raw:
-                out: IO[bytes] = (
-                    gzip.GzipFile(fileobj=out_raw, mode="wb", mtime=0)  # type: ignore[assignment]
-                    if compressed
-                    else out_raw
-                )
-                count = _rewrite(src, out.write, convert)
-                if compressed:
-                    out.close()
-                out_raw.flush()
-                os.fsync(out_raw.fileno())
-            if count == 0:
-                return 0, None
-            consumed = raw.tell() if not compressed else os.fstat(src_fd).st_size
-            backup = _write_backup(folder, path.name, src_fd, consumed)
-            os.replace(tmp, path)
+            count = sum(1 for _piece, converted in _pieces(source.stream, convert) if converted)
         finally:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
+            source.close()
+        if count == 0 or dry_run:
+            return count
+        size = os.fstat(fd).st_size
+        backup = _write_backup(path.parent, path.name, fd, size)
+        source = _Source(fd, compressed)
+        try:
+            pieces = (piece for piece, _converted in _pieces(source.stream, convert))
+            write_private(path, _gzip(pieces) if compressed else pieces)
+            consumed = source.raw.tell() if not compressed else size
+        finally:
+            source.close()
         if live:
-            _catch_up(path, src_fd, consumed, convert, backup)
-        return count, backup
-    finally:
-        raw.close()
-        os.close(src_fd)
-
-
-def _catch_up(
-    path: Path, src_fd: int, consumed: int, convert: Callable[[bytes], bytes | None], backup: Path
-) -> None:
-    """Lines appended to the old live file while it was being rewritten go to the new one."""
-    time.sleep(_SETTLE_SECONDS)  # an append already past its checks lands in the old file
-    end = os.fstat(src_fd).st_size
-    if end <= consumed:
-        return
-    late = b""
-    pos = consumed
-    while pos < end:
-        chunk = os.pread(src_fd, min(1 << 20, end - pos), pos)
-        if not chunk:
-            break
-        late += chunk
-        pos += len(chunk)
-    lines = [convert(x) or x + b"\n" for x in late.split(b"\n") if x.strip()]
-    store.append_line(path, b"".join(lines))
-    fd = os.open(backup, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        os.write(fd, late)
+            _catch_up(path, fd, consumed, convert)
+        end = os.fstat(fd).st_size
+        if end > size:  # appended after the backup was taken: the backup gets them too
+            append_private(backup, b"".join(_range(fd, size, end)))
+        return count
     finally:
         os.close(fd)
+
+
+def _catch_up(path: Path, fd: int, consumed: int, convert: Callable[[bytes], bytes | None]) -> None:
+    """Lines appended to the old live file while it was being rewritten go to the new one."""
+    time.sleep(_SETTLE_SECONDS)  # an append already past its checks lands in the old file
+    end = os.fstat(fd).st_size
+    if end <= consumed:
+        return
+    late = b"".join(_range(fd, consumed, end))
+    lines = [convert(x) or x + b"\n" for x in late.split(b"\n") if x.strip()]
+    store.append_line(path, b"".join(lines))
 
 
 def _lock(folder: Path) -> int:
@@ -353,7 +333,7 @@ def migrate(
     files = list(_store_files(folder))
     if dry_run:
         counting = _converter(_Values(privacy.KeyedHasher(b"\0" * 32), roles.DEFAULT_CATALOG), None)
-        found = [(p, _migrate_file(p, counting, dry_run=True, live=live)[0]) for p, live in files]
+        found = [(p, _migrate_file(p, counting, dry_run=True, live=live)) for p, live in files]
         touched = tuple(p.name for p, n in found if n)
         kept = tuple(p.name for p in backups(root, names))
         return Migration(sum(n for _, n in found), touched, kept, (), True)
@@ -367,22 +347,20 @@ def migrate(
         for path, live in files:
             if values is None:  # the salt only once there is something to hash
                 counting = _converter(_Values(privacy.KeyedHasher(b"\0" * 32), catalog), None)
-                if _migrate_file(path, counting, dry_run=True, live=live)[0] == 0:
+                if _migrate_file(path, counting, dry_run=True, live=live) == 0:
                     continue
                 salt = privacy.load_or_create_salt(store.ensure_project_dir(root, names))
                 hasher = privacy.KeyedHasher(salt)
                 values = _Values(hasher, catalog)
                 project_id = hasher.render("project:" + os.path.realpath(root))
-            count, _backup = _migrate_file(
-                path, _converter(values, project_id), dry_run=False, live=live
-            )
+            count = _migrate_file(path, _converter(values, project_id), dry_run=False, live=live)
             if count:
                 total += count
                 touched_names.append(path.name)
-                if path.name.endswith(".jsonl.gz"):
-                    summary = path.with_name(path.name[: -len(".jsonl.gz")] + ".summary.json")
-                    if os.path.lexists(summary):
-                        os.unlink(summary)
+                if path.name.endswith(".jsonl.gz"):  # the readers' summaries: rebuilt
+                    stem = path.name[: -len(".jsonl.gz")]
+                    for kind in (".summary.json", ".rollup.json"):
+                        remove_quietly(path.with_name(stem + kind))
         removed: list[str] = []
         if commit:
             for backup in backups(root, names):

@@ -13,7 +13,6 @@ every value from the data shown inert (escapes visible, never markup).
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +23,7 @@ from rich.table import Table
 from flowspec_telemetry.cli.render import cell, out, safe
 from flowspec_telemetry.compat.flowspec import config, integration
 from flowspec_telemetry.core import erase, store
+from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.events import utc_timestamp
 
 telemetry_app = typer.Typer(
@@ -204,17 +204,13 @@ def export_command(
         typer.echo(text)
         return
     try:
-        fd = os.open(
-            output, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-        )
+        write_private(output, (text + "\n").encode("ascii"), replace=False)
     except OSError as exc:
         _say(
             f"Failed to write export: {safe(exc.strerror or str(exc))} "
             "(an existing file is never replaced)"
         )
         raise typer.Exit(1) from None
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(text + "\n")
     _say(f"Exported {len(events)} events to {safe(str(output))}")
 
 

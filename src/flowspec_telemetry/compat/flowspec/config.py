@@ -21,6 +21,7 @@ from typing import Any
 
 from flowspec_telemetry.consent import answers
 from flowspec_telemetry.core import consent_rules, store
+from flowspec_telemetry.core._files import write_private
 
 CONFIG_DIR = ".flowspec"
 CONFIG_FILE = consent_rules.CONFIG_FILE
@@ -123,21 +124,7 @@ def _keep_flowspec_keys(path: Path, config: TelemetryConfig) -> None:
     theirs = config.to_dict()
     theirs.pop("enabled")  # the answer itself is this package's record
     data.update(theirs)
-    folder = path.parent
-    tmp = folder / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        payload = (json.dumps(data, indent=2) + "\n").encode()
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    os.close(fd)
-    os.replace(tmp, path)
+    write_private(path, (json.dumps(data, indent=2) + "\n").encode())
 
 
 def _record(project_root: Path | None, config: TelemetryConfig) -> bool:
