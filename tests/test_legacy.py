@@ -167,7 +167,6 @@ def test_completion_rates_stay_comparable_beside_new_events(consented: Path) -> 
         ("export", "--format", "json", "--output", "-"),
         ("export", "--format", "jsonl", "--output", "-"),
         ("export", "--format", "csv", "--output", "-"),
-        ("report", "--share", "share.json", "--preview"),
     ],
 )
 def test_no_reader_shows_the_host_name_hash_or_free_context(
@@ -179,18 +178,22 @@ def test_no_reader_shows_the_host_name_hash_or_free_context(
     assert_clean(out)
 
 
-def test_html_report_and_share_file_hold_no_host_name_hash(
+def test_html_report_and_share_report_hold_no_host_name_hash(
     consented: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     install_legacy(consented)
-    cli(consented, monkeypatch, "report", "--html", "r.html", "--share", "s.json")
+    cli(consented, monkeypatch, "report", "--html", "r.html")
     html = (consented / "r.html").read_text()
     assert "/flow:implement" in html
     assert_clean(html)
-    share = json.loads((consented / "s.json").read_text())
+    # The share tables (format 1, which the weekly format-2 report is built from):
+    from flowspec_telemetry.report.share import project_share_report
+
+    share = project_share_report(consented, k=1)
     assert_clean(json.dumps(share))
     # legacy runs have no end: they are kept out of the share report's command tables
     assert share["tables"]["commands_started"]["rows"] == []
+    assert share["tables"]["agent_invocations"]["rows"]  # the rest is counted
 
 
 def test_new_events_append_after_legacy_history(consented: Path) -> None:

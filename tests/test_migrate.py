@@ -255,3 +255,13 @@ def test_the_command_line(consented: Path, monkeypatch: pytest.MonkeyPatch, tmp_
     outside.mkdir()
     monkeypatch.chdir(outside)
     assert run(["migrate"]) == 1
+
+
+def test_audit_finds_the_legacy_host_name_hash_until_migrate(
+    consented: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_legacy(consented)
+    monkeypatch.chdir(consented)
+    assert run(["audit"]) == 1
+    migrate(consented, commit=True)
+    assert run(["audit"]) == 0
