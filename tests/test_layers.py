@@ -121,6 +121,7 @@ LAYERS = {
     "demo": 3,
     "org": 4,
     "cli": 5,
+    "compat": 6,  # other tools' APIs (flowspec's module), translated onto all of the above
 }
 
 

@@ -36,6 +36,7 @@ RUNS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("install-hooks",): ("--dry-run",),
     ("audit",): ("--json",),
     ("demo",): ("{dir}/demo",),
+    ("migrate",): ("--dry-run",),
     ("clear",): ("--force",),
     ("track",): ("role.selected", "--role", "dev", "--source", "init"),
     ("hook",): ("claude-code",),

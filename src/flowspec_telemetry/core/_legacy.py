@@ -39,14 +39,13 @@ from __future__ import annotations
 
 import re
 
-from flowspec_telemetry.core.events import LEGACY_SCHEMA_VERSION
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing
     from typing import Any, Final
 
     from flowspec_telemetry.core.roles import Catalog
 
+LEGACY_SCHEMA_VERSION: Final = "0"  # how readers tag a line without schema_version
 LEGACY_TYPES: Final = frozenset(
     {
         "role.selected",

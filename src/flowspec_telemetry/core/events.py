@@ -16,6 +16,8 @@ import os
 import time
 from enum import StrEnum
 
+from flowspec_telemetry.core._legacy import LEGACY_SCHEMA_VERSION, map_legacy
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing (see cli/fast.py)
     from typing import Any, Final
@@ -45,7 +47,6 @@ __all__ = [
 
 
 SCHEMA_VERSION: Final = "1.0"
-LEGACY_SCHEMA_VERSION: Final = "0"
 MAX_LINE_BYTES: Final = 4096
 
 
@@ -319,8 +320,6 @@ def parse_line(raw: bytes | str) -> dict[str, Any] | None:
         return None
     version = obj.get("schema_version")
     if version is None or version == LEGACY_SCHEMA_VERSION:
-        from flowspec_telemetry.core._legacy import map_legacy
-
         return map_legacy(obj)
     if not isinstance(version, str):
         obj["schema_version"] = str(version)

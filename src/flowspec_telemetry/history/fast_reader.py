@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowspec_telemetry.core._legacy import map_legacy
-from flowspec_telemetry.core.events import LEGACY_SCHEMA_VERSION, parse_line
+from flowspec_telemetry.core._legacy import LEGACY_SCHEMA_VERSION, map_legacy
+from flowspec_telemetry.core.events import parse_line
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import EVENTS_FILE, ReadStats, archive_paths, read_batches
 

@@ -22,9 +22,10 @@ from rich.table import Table
 
 from flowspec_telemetry.cli.render import cell, out, safe
 from flowspec_telemetry.compat.flowspec import config, integration
-from flowspec_telemetry.core import erase, store
+from flowspec_telemetry.core import store
 from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.events import utc_timestamp
+from flowspec_telemetry.history import erase
 
 telemetry_app = typer.Typer(
     name="telemetry",

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowspec_telemetry.compat.flowspec._record import record
-from flowspec_telemetry.core import erase, store
+from flowspec_telemetry.core import store
+from flowspec_telemetry.history import erase
 
 if TYPE_CHECKING:
     from flowspec_telemetry.compat.flowspec.events import TelemetryEvent
