@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flowspec_telemetry.cli.render import cell, out, safe
+from flowspec_telemetry.cli._render import cell, out, safe
 from flowspec_telemetry.compat.flowspec import config, integration
 from flowspec_telemetry.core import store
 from flowspec_telemetry.core._files import write_private
