@@ -233,3 +233,20 @@ def test_enable_share_needs_a_yes_to_recording_first(project: Path) -> None:
     result = run_cli("enable", "--share", "--yes", cwd=project)
     assert result.returncode == 1 and "sharing needs a yes to recording" in result.stderr
     assert not consent_rules.project_config_path(project).exists()
+
+
+def test_a_share_yes_in_a_git_tracked_record_does_not_count(project: Path) -> None:
+    """The answer to sharing is trusted by the same rule as the answer to recording."""
+    import subprocess
+
+    consent_rules.write_record(consent_rules.global_config_path(), consent_rules.new_record("yes"))
+    share_consented(project)  # the project's record: a yes to both questions
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    subprocess.run(
+        ["git", "-C", str(project), "add", "-f", ".flowspec/telemetry-config.json"], check=True
+    )
+    info = json.loads(run_cli("status", "--json", cwd=project).stdout)
+    assert info["enabled"] is True  # recording: the global yes
+    assert info["shared"]["mode"]["mode"] == "local"  # sharing: the tracked yes is not yours
+    refused = run_cli("report", "--share", "s.json", "--week", WEEK, cwd=project)
+    assert refused.returncode == 1 and "sharing is off" in refused.stderr

@@ -21,8 +21,6 @@ drops it, which reads as "not shared": fail closed). The mode is:
 from __future__ import annotations
 
 import json
-import os
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,23 +52,6 @@ class ShareDecision:
     mode: Mode
     share_since: str | None
     rule: str
-
-
-def _read(path: Path) -> tuple[dict[str, Any] | None, bool]:
-    """The record as a dict (None if absent or unreadable), and whether the person made it."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None, False
-    if not stat.S_ISREG(st.st_mode):
-        return None, False
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as fh:
-            data = json.loads(fh.read(_MAX_BYTES))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None, False
-    return (data if isinstance(data, dict) else None), st.st_uid == os.geteuid()
 
 
 def _answer(record: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -109,7 +90,10 @@ def share_decision(root: Path | None, names: ToolNames = FLOWSPEC) -> ShareDecis
             )
         )
     paths.append((consent_rules.global_config_path(names), "your global answer to sharing"))
-    found = [(_read(path), rule) for path, rule in paths]
+    found = [
+        (_trusted(path, project=i == 0 and root is not None), rule)
+        for i, (path, rule) in enumerate(paths)
+    ]
     for (record, _), _rule in found:
         if _answer(record)[0] == "no":
             return ShareDecision("local", None, "you said no to sharing: recording only")
@@ -118,6 +102,19 @@ def share_decision(root: Path | None, names: ToolNames = FLOWSPEC) -> ShareDecis
         if answer == "yes" and mine:
             return ShareDecision("share", since, rule)
     return ShareDecision("local", None, "not asked to share: recording only, nothing leaves")
+
+
+def _trusted(path: Path, *, project: bool) -> tuple[dict[str, Any] | None, bool]:
+    """The record's keys, and whether a yes in it counts: the trust rule of the answer to
+    recording (`consent_rules.distrust`: the person's own file, for the current notice, not
+    tracked by git, not behind a link), so both questions trust the same files."""
+    try:
+        record = consent_rules.read_record(path)
+    except consent_rules.ConsentFileError:
+        return None, False
+    if record is None:
+        return None, False
+    return record.keys, consent_rules.distrust(record, path, project=project) is None
 
 
 SHARE_NOTICE: Final = """\
@@ -151,9 +148,9 @@ def record_share_answer(
     if root is not None:
         candidates.append(consent_rules.project_config_path(root, names))
     candidates.append(consent_rules.global_config_path(names))
-    for path in candidates:
-        record, mine = _read(path)
-        if record is not None and "enabled" in record and mine:
+    for i, path in enumerate(candidates):
+        record, mine = _trusted(path, project=i == 0 and root is not None)
+        if record is not None and record.get("enabled") is True and mine:
             break
     else:
         raise ValueError(
