@@ -160,6 +160,8 @@ def test_config_is_this_packages_consent_with_flowspecs_keys(project: Path) -> N
     assert fs.load_telemetry_config(project).consent_given_at == given
     assert fs.save_telemetry_config(TelemetryConfig(enabled=True, data_retention_days=45), project)
     assert fs.load_telemetry_config(project).data_retention_days == 45
+    record = json.loads(get_config_path(project).read_text())
+    assert record["answer"] == "yes" and record["consent_version"] != "1.0"  # still our record
     os.environ["FLOWSPEC_TELEMETRY_DISABLED"] = "yes"
     try:
         assert fs.is_telemetry_enabled(project) is False

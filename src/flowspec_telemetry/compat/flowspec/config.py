@@ -108,7 +108,11 @@ def load_telemetry_config(project_root: Path | None = None) -> TelemetryConfig:
 
 
 def _keep_flowspec_keys(path: Path, config: TelemetryConfig) -> None:
-    """Write flowspec's own keys into the record just written, keeping every other key."""
+    """Put the keys a host saved (its consent time, retention, metadata) into the record.
+
+    The answer itself, its version and every other key stay as this package
+    wrote them (its record keeps flowspec's keys on its own).
+    """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         try:
@@ -121,26 +125,28 @@ def _keep_flowspec_keys(path: Path, config: TelemetryConfig) -> None:
         return
     if not isinstance(data, dict):
         return
-    theirs = config.to_dict()
-    theirs.pop("enabled")  # the answer itself is this package's record
-    data.update(theirs)
+    if config.consent_given_at is not None:
+        data["consent_given_at"] = config.consent_given_at
+    data["data_retention_days"] = config.data_retention_days
+    data["metadata"] = config.metadata
     write_private(path, (json.dumps(data, indent=2) + "\n").encode())
 
 
-def _record(project_root: Path | None, config: TelemetryConfig) -> bool:
+def _record(project_root: Path | None, answer: str, config: TelemetryConfig | None = None) -> bool:
     root = _root(project_root)
     try:
         store.ensure_project_dir(root)
-        answers.record_answer("yes" if config.enabled else "no", scope="project", project_root=root)
-        _keep_flowspec_keys(get_config_path(root), config)
+        answers.record_answer(answer, scope="project", project_root=root)
+        if config is not None:
+            _keep_flowspec_keys(get_config_path(root), config)
     except (OSError, ValueError, LookupError):
         return False
     return True
 
 
 def save_telemetry_config(config: TelemetryConfig, project_root: Path | None = None) -> bool:
-    """Record `config.enabled` as the person's answer for this project (with flowspec's keys)."""
-    return _record(project_root, config)
+    """Record `config.enabled` as the person's answer for this project, with the host's keys."""
+    return _record(project_root, "yes" if config.enabled else "no", config)
 
 
 def is_telemetry_enabled(project_root: Path | None = None) -> bool:
@@ -153,16 +159,12 @@ def is_telemetry_enabled(project_root: Path | None = None) -> bool:
 
 def enable_telemetry(project_root: Path | None = None) -> bool:
     """Record the person's yes for this project (consent time: now); True when recorded."""
-    config = load_telemetry_config(project_root)
-    config.record_consent()
-    return _record(project_root, config)
+    return _record(project_root, "yes")
 
 
 def disable_telemetry(project_root: Path | None = None) -> bool:
-    """Record the person's no for this project, keeping when consent was given."""
-    config = load_telemetry_config(project_root)
-    config.revoke_consent()
-    return _record(project_root, config)
+    """Record the person's no for this project; the time consent was given is kept."""
+    return _record(project_root, "no")
 
 
 __all__ = [
