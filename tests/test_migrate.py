@@ -265,3 +265,14 @@ def test_audit_finds_the_legacy_host_name_hash_until_migrate(
     assert run(["audit"]) == 1
     migrate(consented, commit=True)
     assert run(["audit"]) == 0
+
+
+def test_it_works_without_consent_and_clear_removes_the_backups(project: Path) -> None:
+    install_legacy(project)  # history from flowspec's module, no answer given to this package
+    assert migrate(project).migrated == 44
+    assert backups(project)
+    from flowspec_telemetry.history.erase import clear
+
+    clear(project)
+    assert backups(project) == []
+    assert not (project / ".flowspec" / "telemetry.jsonl").exists()
