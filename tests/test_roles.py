@@ -17,7 +17,8 @@ SAMPLE = (Path(__file__).parent / "data" / "flowspec_workflow.yml").read_text()
 def test_sample_catalog_is_read_fully(project: Path) -> None:
     catalog = load_catalog(project)
     assert catalog.source == "flowspec_workflow.yml"
-    assert set(catalog.roles) == {"arch", "dev", "sec", "qa", "ops", "all"}
+    assert {"arch", "dev", "sec", "qa", "ops", "all"} <= set(catalog.roles)
+    assert "pm" in catalog.roles  # the built-in catalog's, kept: a file only extends it
     assert catalog.primary == "dev"
     assert catalog.roles["sec"].display_name == "Security Engineer"
     assert catalog.roles["sec"].icon == "🔒"
@@ -29,29 +30,92 @@ def test_sample_catalog_is_read_fully(project: Path) -> None:
     assert "/flow:validate" in catalog.known_commands
 
 
-def test_no_file_means_the_default_catalog(tmp_path: Path) -> None:
-    assert load_catalog(tmp_path) is DEFAULT_CATALOG
-    assert load_catalog(None) is DEFAULT_CATALOG
-    assert DEFAULT_CATALOG.known_roles == {"arch", "dev", "sec", "qa", "ops", "all"}
+def test_no_file_means_the_built_in_catalog(tmp_path: Path) -> None:
+    assert load_catalog(tmp_path).known_commands == DEFAULT_CATALOG.known_commands
+    assert load_catalog(None).known_roles == DEFAULT_CATALOG.known_roles
+    assert DEFAULT_CATALOG.known_roles == {"arch", "dev", "sec", "qa", "ops", "all", "pm"}
     assert DEFAULT_CATALOG.home_role("@backend-engineer") == "dev"
+    assert "/flow:security_fix" in DEFAULT_CATALOG.known_commands
+    assert "/dev:debug" in DEFAULT_CATALOG.roles["dev"].commands
 
 
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("", "malformed"),
         ("roles: [unclosed", "malformed"),
-        ("just a string", "malformed"),
-        ("roles:\n  definitions: {}\n", "no roles.definitions"),
-        ("roles:\n  definitions:\n    '!!bad id': {}\n", "no valid role"),
         ("\x00\x01 binary", "malformed"),
+        ("a: &x [1]\nb: *x\n" + "c: *x\n" * 60, "aliases"),
+        ("[" * 60 + "]" * 60, "nests deeper"),
     ],
 )
-def test_broken_files_fall_back_to_the_default_and_say_why(text: str, why: str) -> None:
+def test_broken_files_fall_back_to_the_built_in_catalog_and_say_why(text: str, why: str) -> None:
     catalog = parse_workflow_text(text, source="flowspec_workflow.yml")
-    assert catalog.known_roles == DEFAULT_CATALOG.known_roles
-    assert catalog.source.startswith("built-in default catalog (flowspec_workflow.yml")
+    assert catalog.known_commands == DEFAULT_CATALOG.known_commands
+    assert catalog.source.startswith("built-in catalog (flowspec_workflow.yml")
     assert why in catalog.source
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "empty"),
+        ("just a string", "not a mapping"),
+        ("- a\n- b\n", "a list"),
+    ],
+)
+def test_a_document_that_is_not_a_mapping_says_what_it_is(text: str, why: str) -> None:
+    catalog = parse_workflow_text(text, source="flowspec_workflow.yml")
+    assert catalog.known_commands == DEFAULT_CATALOG.known_commands
+    assert why in catalog.source and "malformed" not in catalog.source
+    assert catalog.team_telemetry is None  # no policy was written: nothing to veto
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "roles:\n  definitions: {}\n",
+        "roles:\n  definitions:\n    '!!bad id': {}\n",
+        "version: '2.0'\nworkflows: {}\n",
+        "version: '1.0'\ntransitions: []\n",
+    ],
+)
+def test_valid_files_with_empty_sections_never_empty_the_catalog(text: str) -> None:
+    catalog = parse_workflow_text(text, source="flowspec_workflow.yml")
+    assert catalog.source == "flowspec_workflow.yml"
+    assert catalog.known_commands >= DEFAULT_CATALOG.known_commands
+    assert catalog.known_agents >= DEFAULT_CATALOG.known_agents
+    assert catalog.known_roles >= DEFAULT_CATALOG.known_roles
+
+
+def test_project_files_add_role_commands_custom_workflows_and_agents_anywhere() -> None:
+    text = """
+roles:
+  definitions:
+    dev:
+      commands: ["debug", "/dev:profile"]
+      agents: ["@backend-engineer", "rust-engineer"]
+    data:
+      display_name: Data
+      commands: [ingest]
+workflows:
+  ship:
+    command: "flow:ship"
+    agents: [{name: shipper, identity: "@ship-captain"}]
+custom_workflows:
+  nightly: {command: "/flow:nightly", steps: [{workflow: ship}]}
+notes:
+  reviewer: "@night-owl"
+"""
+    catalog = parse_workflow_text(text, source="flowspec_workflow.yml")
+    assert {"/dev:debug", "/dev:profile", "/data:ingest", "/flow:ship", "/flow:nightly"} <= (
+        catalog.known_commands
+    )
+    assert {"@rust-engineer", "@ship-captain", "@night-owl"} <= catalog.known_agents
+    assert catalog.home_role("@rust-engineer") == "dev"
+    assert catalog.roles["dev"].display_name == "Developer"  # kept from the built-in role
+    assert "@frontend-engineer" in catalog.roles["dev"].agents  # extended, not replaced
+    assert catalog.counts["project"] == {"roles": 1, "commands": 4, "agents": 3}
+    assert "1 roles, 4 commands and 3 agents from flowspec_workflow.yml" in catalog.summary()
 
 
 def test_veto_survives_a_malformed_file() -> None:
@@ -66,9 +130,9 @@ def test_unknown_sections_and_odd_values_are_ignored() -> None:
     assert catalog.roles["ops"].agents == ("@sre-agent",)
 
 
-def test_unknown_primary_is_dropped() -> None:
+def test_unknown_primary_keeps_the_built_in_one() -> None:
     catalog = parse_workflow_text(SAMPLE.replace('primary: "dev"', 'primary: "wizard"'), source="f")
-    assert catalog.primary is None
+    assert catalog.primary == "dev"
 
 
 def test_parse_is_cached_in_memory_and_as_json(project: Path) -> None:

@@ -12,6 +12,7 @@ from flowspec_telemetry.consent import status
 from flowspec_telemetry.consent.status import count_lines, gather, storage
 from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core.consent_rules import NOTICE_VERSION, ConsentRecord
+from flowspec_telemetry.core.roles import load_catalog
 from flowspec_telemetry.core.tracker import Tracker
 
 ENV_KEYS = ["DO_NOT_TRACK", "FLOWSPEC_TELEMETRY_DISABLED", "FLOWSPEC_TELEMETRY_ENABLED"]
@@ -33,6 +34,13 @@ def test_not_asked_in_a_fresh_project(project: Path) -> None:
         "notice_version": NOTICE_VERSION,
         "catalog_source": "flowspec_workflow.yml",
         "team_policy": True,
+        "catalog": load_catalog(project).summary(),
+        "team_policy_detail": {
+            "file": "flowspec_workflow.yml",
+            "key": "telemetry.enabled",
+            "value": "true",
+            "allows": True,
+        },
         "storage": {
             "folder": str(project / ".flowspec"),
             "events_file": str(project / ".flowspec" / "telemetry.jsonl"),
@@ -77,6 +85,7 @@ def test_outside_a_project(tmp_path: Path) -> None:
     assert data["project"] is None
     assert data["catalog_source"] is None
     assert data["team_policy"] is None
+    assert data["catalog"] is None and data["team_policy_detail"] is None
     assert data["storage"] is None
     assert data["shared"] is None
     assert list(data["consent"]) == ["global"]
@@ -147,13 +156,13 @@ def test_team_policy(consented: Path) -> None:
     path.write_text(path.read_text().replace("enabled: true", "enabled: false"))
     data = gather(consented)
     assert (data["enabled"], data["rule"], data["team_policy"]) == (False, "team_policy", False)
-    assert data["reason"] == "team policy: telemetry.enabled is false in flowspec_workflow.yml"
+    assert data["reason"] == "team policy: flowspec_workflow.yml vetoes telemetry for everyone"
 
 
 def test_a_malformed_workflow_file_names_the_default_catalog(project: Path) -> None:
     (project / "flowspec_workflow.yml").write_text("roles: [unclosed\n")
     data = gather(project)
-    assert data["catalog_source"].startswith("built-in default catalog (")
+    assert data["catalog_source"].startswith("built-in catalog (")
     assert data["team_policy"] is None
 
 

@@ -69,7 +69,7 @@ def test_status_team_policy_and_storage(project: Path) -> None:
     data = _status(project)
     assert (data["enabled"], data["rule"]) == (False, "team_policy")
     text = run_cli("status", cwd=project).stdout
-    assert "team policy: telemetry.enabled is false in flowspec_workflow.yml" in text
+    assert "team policy: flowspec_workflow.yml vetoes telemetry for everyone" in text
     assert "8 events" in text
 
 

@@ -77,9 +77,14 @@ def _print_status(info: dict[str, Any]) -> None:
         if text:
             line(text, "" if flowspec["agrees"] or not flowspec["writer_on"] else "bold yellow")
     line(f"Project: {safe(info['project'], 300)}")
-    line(f"Role catalog: {safe(info['catalog_source'], 300)}")
-    if info["team_policy"] is False:
-        line("Team policy: telemetry.enabled is false (a veto for everyone).")
+    line(f"Role catalog: {safe(info['catalog'] or info['catalog_source'], 400)}")
+    policy = info["team_policy_detail"]
+    if policy is not None:
+        said = f"{policy['key']} is {policy['value']} in {policy['file']}"
+        if policy["allows"]:
+            line(f"Team policy: {safe(said, 300)} (allows; each person still decides)")
+        else:
+            line(f"Team policy: {safe(said, 300)} (a veto for everyone)", "bold")
     store = info["storage"]
     if store is not None:
         line(f"Events file: {safe(store['events_file'], 300)} (+{store['archives']} archives)")

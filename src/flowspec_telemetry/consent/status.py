@@ -214,6 +214,10 @@ def gather(
         "notice_version": NOTICE_VERSION,
         "catalog_source": catalog.source if root is not None else None,
         "team_policy": catalog.team_telemetry if root is not None else None,
+        "catalog": catalog.summary() if root is not None else None,
+        "team_policy_detail": (
+            catalog.policy.to_json() if root is not None and catalog.policy is not None else None
+        ),
         "storage": stored,
         "problems": store_problems,
         "tightened": tightened,

@@ -107,7 +107,7 @@ class Rule(StrEnum):
     ENV_DISABLED = "{prefix}TELEMETRY_DISABLED is set"
     ENV_ENABLED = "{prefix}TELEMETRY_ENABLED is set to yes in the environment"
     ENV_NOT_ENABLED = "{prefix}TELEMETRY_ENABLED is set to no in the environment"
-    TEAM_POLICY = "team policy: telemetry.enabled is false in {workflow}"
+    TEAM_POLICY = "team policy: {workflow} vetoes telemetry for everyone"
     FOREIGN_PROJECT = (
         "{detail} belongs to another user; nothing of yours is recorded into somebody else's folder"
     )
