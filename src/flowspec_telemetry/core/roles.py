@@ -91,7 +91,7 @@ _AGENT = r"^@?[A-Za-z0-9][\w.-]{0,63}(?::[A-Za-z0-9][\w.-]{0,63})?\Z"
 _MENTION = r"^@[A-Za-z0-9][\w.-]{0,63}\Z"
 _COMMAND = r"^/?[A-Za-z0-9][\w.-]{0,63}(?::[A-Za-z0-9][\w.-]{0,63})?\Z"
 # A `telemetry` key in text YAML could not parse (linear: no nested quantifier).
-_POLICY_KEY_TEXT = r"(?im)^[ \t-]*[\"']?telemetry[\"']?[ \t]*:"
+_POLICY_KEY_TEXT = r"(?im)(?:^|[{,])[ \t-]*[\"']?telemetry[\"']?[ \t]*:"
 
 
 class _Value:
@@ -837,10 +837,8 @@ def _read_workflow(path: str, names: ToolNames, builtin: Catalog) -> Catalog:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        why = "not UTF-8"
-        return _fallback(
-            f"{name} is {why}", _unreadable_policy(name, why, raw.decode("latin-1")), builtin
-        )
+        why = "not UTF-8"  # a policy in another encoding cannot be read: fail closed
+        return _fallback(f"{name} is {why}", _unreadable_policy(name, why, None), builtin)
     return parse_workflow_text(text, source=name, base=builtin)
 
 

@@ -206,7 +206,7 @@ class Tracker:
                     "timestamp": events.utc_timestamp(now_ns),
                     "event_type": etype,
                     "role": role_v,
-                    "command": values.free(command, state.catalog.known_commands),
+                    "command": values.command(command),
                     "agent": agent_v,
                     "project_id": state.project_id,
                 }
@@ -276,8 +276,9 @@ class Tracker:
             values = _Values(state)
             if field == "agent":
                 return values.agent(value)
-            known = state.catalog.known_roles if field == "role" else state.catalog.known_commands
-            return values.free(value, known)
+            if field == "command":
+                return values.command(value)
+            return values.free(value, state.catalog.known_roles)
         except Exception:
             return None
 
@@ -521,6 +522,23 @@ class _Values:
         stripped = text.strip()
         if stripped in known:
             return stripped
+        return self.hashed(text)
+
+    def command(self, value: object) -> str | None:
+        """A command as hosts spell it: `/flow:validate`, `flow:validate` (Skill), with arguments.
+
+        A catalog command is stored as the catalog spells it (arguments
+        dropped); anything else is hashed whole.
+        """
+        text = _text(value)
+        if not text:
+            return None
+        known = self.catalog.known_commands
+        if text in known or _STORED_HASH.match(text):
+            return text
+        for spelling in roles.command_spellings(text[:256]):
+            if spelling in known:
+                return spelling
         return self.hashed(text)
 
     def agent(self, value: object) -> str | None:
