@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from flowspec_telemetry.core.tracker import Tracker
+from flowspec_telemetry.integrations import _hook_state
 from flowspec_telemetry.integrations.claude_code import (
     MAX_PAYLOAD_BYTES,
     HookState,
@@ -244,7 +245,7 @@ def test_state_is_bounded(consented: Path) -> None:
         }
         map_payload(prompt, state, tracker, consented, now_ns=10**18 + i)
     state.prune(10**18 + 300)
-    assert len(state.sessions) == 200
+    assert len(state.sessions) == _hook_state.MAX_SESSIONS
     state.prune(10**18 + 25 * 3600 * 10**9)
     assert state.sessions == {}
 

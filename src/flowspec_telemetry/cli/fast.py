@@ -150,11 +150,14 @@ def run_track(argv: Sequence[str]) -> int:
 
 
 HOOK_USAGE: Final = f"""Usage: {PROG} hook claude-code < payload.json
+       {PROG} hook flowspec          (the event in $HOOK_EVENT)
 
-Map one Claude Code hook payload (JSON on stdin) to telemetry events. Only the
-workflow command and agent names are read; prompts, paths and tool inputs are
-never recorded. Always exits 0 and prints nothing, so it never disturbs the
-agent. Install it with `{PROG} install-hooks`.
+Map one Claude Code hook payload (JSON on stdin), or one flowspec lifecycle
+event (JSON in HOOK_EVENT, as flowspec's hook runner passes it), to telemetry
+events. Only the workflow command and agent names are read; prompts, paths,
+tool inputs and task ids are never recorded. Always exits 0 and prints
+nothing, so it never disturbs the agent or the workflow. Install them with
+`{PROG} install-hooks` (Claude Code) and `{PROG} install-hooks --flowspec`.
 """
 
 
@@ -163,12 +166,17 @@ def run_hook(argv: Sequence[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
         sys.stdout.write(HOOK_USAGE)
         return ExitCode.OK
-    if list(argv) != ["claude-code"]:
-        return _fail("hook takes one adapter name: claude-code")
+    if list(argv) not in (["claude-code"], ["flowspec"]):
+        return _fail("hook takes one adapter name: claude-code or flowspec")
     try:
-        from flowspec_telemetry.integrations.claude_code import handle_stdin
+        if argv[0] == "flowspec":
+            from flowspec_telemetry.integrations.flowspec_hooks import handle_env
 
-        handle_stdin()
+            handle_env()  # never reads stdin: it is flowspec's own
+        else:
+            from flowspec_telemetry.integrations.claude_code import handle_stdin
+
+            handle_stdin()
     except Exception:  # noqa: S110 - a hook must never disturb the agent
         pass
     return ExitCode.OK

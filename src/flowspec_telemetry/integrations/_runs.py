@@ -7,7 +7,7 @@ events (`implement.started`, `implement.completed`, through
 call. Each source sees each run once, so the rule is simple:
 
     the same phase (started, or ended) of the same command (or agent), seen
-    by a DIFFERENT source while the run is open or within `WINDOW_NS` after it
+    by a DIFFERENT source while the run is open or within `WINDOW_NS` (two hours) after it
     ended, is the same run and is counted once.
 
 A source that sees the same command again is a new run (someone ran it
@@ -36,23 +36,29 @@ __all__ = [
     "hook_counts_command",
 ]
 
-WINDOW_NS: Final = 10 * 60 * 1_000_000_000
+WINDOW_NS: Final = 2 * 3600 * 1_000_000_000
 _OPEN_FOR_NS: Final = 24 * 3600 * 1_000_000_000
 SOURCES: Final = frozenset({"claude-code", "flowspec-hooks", "template"})
-_ENDS: Final = frozenset({"completed", "failed"})
+_ENDS: Final = frozenset({"ended", "completed", "failed"})
 
 
 class Claim:
-    """What the source that counts a phase puts on its event."""
+    """The run a phase belongs to, and whether this source counts it.
 
-    __slots__ = ("duration_ms", "invocation_id")
+    `counted` is False when another source already counted this phase of the
+    run: record nothing. `invocation_id` is the run's id either way (a source
+    that did not count the start still pairs its own end with it).
+    """
 
-    def __init__(self, invocation_id: str, duration_ms: int | None) -> None:
+    __slots__ = ("counted", "duration_ms", "invocation_id")
+
+    def __init__(self, invocation_id: str, duration_ms: int | None, counted: bool = True) -> None:
         self.invocation_id = invocation_id
         self.duration_ms = duration_ms
+        self.counted = counted
 
     def __repr__(self) -> str:
-        return f"Claim({self.invocation_id!r}, {self.duration_ms!r})"
+        return f"Claim({self.invocation_id!r}, {self.duration_ms!r}, counted={self.counted})"
 
 
 def _live(state: HookState, now_ns: int) -> list[dict[str, Any]]:
@@ -77,8 +83,8 @@ def claim(
     *,
     invocation_id: str | None = None,
     new_id: Any = None,
-) -> Claim | None:
-    """Whether `source` counts `phase` of the run of `key`; None when another source did.
+) -> Claim:
+    """The run `phase` of `key` belongs to, and whether `source` counts it (`Claim.counted`).
 
     `key` names what ran (`command:/flow:implement`, `agent:@x`, as stored);
     `invocation_id` pins the run when the source knows it (an end pairing
@@ -92,10 +98,10 @@ def claim(
         for run in reversed(mine):
             if run.get("end") is None:
                 seen = run.setdefault("s", [])
-                if source in seen:
+                if not isinstance(seen, list) or source in seen:
                     break  # this source's earlier run is still open: this is a new one
                 seen.append(source)
-                return None
+                return Claim(str(run.get("inv")), None, counted=False)
         inv = invocation_id or new_id()
         state.runs.append({"k": key, "inv": inv, "t0": now_ns, "end": None, "s": [source], "e": []})
         return Claim(inv, None)
@@ -108,8 +114,8 @@ def claim(
         if not isinstance(ended, list) or source in ended:
             continue
         ended.append(source)
-        if run.get("end") is not None:
-            return None  # another source already ended this run
+        if run.get("end") is not None:  # another source already ended this run
+            return Claim(str(run.get("inv")), None, counted=False)
         run["end"] = now_ns
         start = run.get("t0")
         duration = (now_ns - start) // 1_000_000 if isinstance(start, int) else None
@@ -154,7 +160,7 @@ def claim_command(
             state.prune(now)
     except OSError:
         return Claim(new_invocation_id(), None)
-    return found
+    return found if found.counted else None
 
 
 def hook_counts_command(root: str, command: str, tracker: Tracker | None = None) -> bool:
