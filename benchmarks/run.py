@@ -42,6 +42,9 @@ from typing import Any, Final
 HERE: Final = Path(__file__).resolve().parent
 REPO: Final = HERE.parent
 WORKFLOW: Final = REPO / "tests" / "data" / "flowspec_workflow.yml"
+# A real workflow file from flowspec's history (role commands, custom workflows):
+# the larger built-in catalog plus what a real project adds.
+REAL_WORKFLOW: Final = REPO / "tests" / "data" / "flowspec" / "v2-2025-12-27-flowspec_workflow.yml"
 HOOK_PAYLOAD: Final = (
     REPO / "tests" / "data" / "claude-code-hooks" / "pre-tool-use-agent-security.json"
 )
@@ -210,9 +213,16 @@ def inspect_install(python: Path, env: dict[str, str], cwd: Path) -> dict[str, A
 # ------------------------------------------------------------------- projects
 
 
-def make_project(root: Path, python: Path, env: dict[str, str], *, consent_yes: bool) -> Path:
+def make_project(
+    root: Path,
+    python: Path,
+    env: dict[str, str],
+    *,
+    consent_yes: bool,
+    workflow: Path = WORKFLOW,
+) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(WORKFLOW, root / "flowspec_workflow.yml")
+    shutil.copyfile(workflow, root / "flowspec_workflow.yml")
     if consent_yes:
         code = (
             "import sys; from pathlib import Path; "
@@ -276,6 +286,7 @@ def measure_cold(
 ) -> dict[str, Any]:
     on = make_project(work / "cold-on", python, env, consent_yes=True)
     off = make_project(work / "cold-off", python, env, consent_yes=False)
+    real = make_project(work / "cold-real", python, env, consent_yes=True, workflow=REAL_WORKFLOW)
     script = info["script"]
     track = [script, "track", "role.selected", "--role", "dev"]
     cases = [
@@ -285,6 +296,14 @@ def measure_cold(
         Cold("track, DO_NOT_TRACK=1", track, on, {**env, "DO_NOT_TRACK": "1"}),
         Cold(
             "hook claude-code, consent on", [script, "hook", "claude-code"], on, env, HOOK_PAYLOAD
+        ),
+        Cold("track, a real flowspec project file", track, real, env),
+        Cold(
+            "hook claude-code, a real flowspec project file",
+            [script, "hook", "claude-code"],
+            real,
+            env,
+            HOOK_PAYLOAD,
         ),
         Cold(
             "python -c 'import flowspec_telemetry'",

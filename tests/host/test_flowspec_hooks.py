@@ -45,6 +45,7 @@ def project(init_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         consent_rules.project_config_path(root), consent_rules.new_record("yes")
     )
     monkeypatch.setenv("PATH", f"{CONSOLE_SCRIPT.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.chdir(root)  # flowspec's EventLogger writes logs/ under the working folder
     return root
 
 

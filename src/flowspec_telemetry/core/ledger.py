@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from flowspec_telemetry.core._files import append_private
+from flowspec_telemetry.core._read import read_bounded
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import ensure_project_dir
 
@@ -31,6 +32,7 @@ __all__ = [
 
 LEDGER_FILE: Final = "telemetry-shared.jsonl"
 _MAX_LINE: Final = 4096
+MAX_LEDGER_BYTES: Final = 16 << 20  # ~40,000 shares: far more than any project writes
 _FIELDS: Final = (
     "written_at",
     "file",
@@ -80,22 +82,25 @@ def record_share(
 
 
 def read_ledger(root: Path, names: ToolNames = FLOWSPEC) -> list[dict[str, Any]]:
-    """Every readable entry, oldest first (unreadable lines are skipped)."""
+    """Every readable entry, oldest first (unreadable lines are skipped).
+
+    Read with the bounded reader: a FIFO, `/dev/zero` or a symlink planted at
+    the ledger's name is refused at once (no entries), never waited on.
+    """
     try:
-        fh = open(ledger_path(root, names), "rb")  # noqa: SIM115 - closed by `with`
+        raw_all = read_bounded(ledger_path(root, names), MAX_LEDGER_BYTES)
     except OSError:
         return []
     entries = []
-    with fh:
-        for raw in fh:
-            if len(raw) > _MAX_LINE:
-                continue
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and isinstance(data.get("written_at"), str):
-                entries.append({key: data.get(key) for key in _FIELDS})
+    for raw in raw_all.splitlines():
+        if len(raw) > _MAX_LINE:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("written_at"), str):
+            entries.append({key: data.get(key) for key in _FIELDS})
     return entries
 
 

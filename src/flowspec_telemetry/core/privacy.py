@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 
 from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core.errors import TelemetryError
@@ -68,7 +69,7 @@ def read_salt(project_dir: StrPath) -> bytes | None:
     """The project's salt, or None when there is none yet. Never follows a symlink."""
     path = os.path.join(project_dir, SALT_FILE)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -76,8 +77,10 @@ def read_salt(project_dir: StrPath) -> bytes | None:
             raise SaltError(errno.ELOOP, "the salt file is a symbolic link; refusing it") from None
         raise
     try:
-        data = os.read(fd, SALT_BYTES + 1)
         mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):  # a FIFO or device planted there: never read, never waited on
+            raise SaltError(errno.EINVAL, "the salt file is not a regular file; refusing it")
+        data = os.read(fd, SALT_BYTES + 1)
         if mode & 0o077:  # a copied or old salt: keep it private
             os.fchmod(fd, mode & 0o7700)
     finally:

@@ -57,6 +57,7 @@ __all__ = [
     "Policy",
     "RoleDefinition",
     "Workflow",
+    "bounded_yaml",
     "catalog_from_mapping",
     "command_spellings",
     "load_catalog",
@@ -685,7 +686,7 @@ def read_policy(data: Mapping[str, Any], file: str) -> Policy | None:
     return chosen[0] if chosen else None
 
 
-def _bounded_yaml(text: str) -> Any:
+def bounded_yaml(text: str) -> Any:
     """`yaml.safe_load`, after a first pass that refuses aliases, depth and size beyond bounds.
 
     PyYAML builds an alias as a shared reference, so a "billion laughs"
@@ -736,7 +737,7 @@ def parse_workflow_text(text: str, *, source: str, base: Catalog | None = None) 
 
     builtin = base if base is not None else DEFAULT_CATALOG
     try:
-        data = _bounded_yaml(text)
+        data = bounded_yaml(text)
         return catalog_from_mapping(data, source=source, base=builtin)
     except (yaml.YAMLError, RecursionError, ValueError) as exc:  # CatalogError is a ValueError
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

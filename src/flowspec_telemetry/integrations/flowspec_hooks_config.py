@@ -100,10 +100,10 @@ def _load(text: str | None, path: Path) -> dict[str, Any] | None:
         return {}
     import yaml
 
-    from flowspec_telemetry.core.roles import CatalogError, _bounded_yaml
+    from flowspec_telemetry.core.roles import CatalogError, bounded_yaml
 
     try:
-        data = _bounded_yaml(text)
+        data = bounded_yaml(text)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else "?"
         raise SettingsError(
