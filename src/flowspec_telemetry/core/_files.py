@@ -50,10 +50,10 @@ def write_all(fd: int, data: bytes | bytearray) -> None:
         written = os.write(fd, view)
 
 
-def remove_quietly(path: StrPath) -> None:
+def remove_quietly(path: StrPath, *, dir_fd: int | None = None) -> None:
     """Unlink `path`, ignoring that it is already gone or cannot be removed."""
     try:
-        os.unlink(path)
+        os.unlink(path, dir_fd=dir_fd)
     except OSError:
         pass
 
@@ -64,17 +64,21 @@ def write_private(
     *,
     replace: bool = True,
     mode: int = 0o600,
+    dir_fd: int | None = None,
 ) -> None:
     """Put `data` (bytes, or chunks of them) at `path`, whole or not at all.
 
     `replace=False` never replaces an existing file: it raises
     FileExistsError, also when the name was taken while we wrote. The folder
     must exist. Raises OSError on failure, after removing the temporary file.
+    With `dir_fd`, `path` is a name inside that open folder: a caller that
+    opened the folder with O_NOFOLLOW (`integrations._config_file`) is sure
+    nothing is reached through a symlinked folder planted in a repository.
     """
     target = os.fspath(path)
     folder, name = os.path.split(target)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, _CREATE, mode)
+    fd = os.open(tmp, _CREATE, mode, dir_fd=dir_fd)
     try:
         try:
             if isinstance(data, bytes | bytearray):
@@ -90,13 +94,13 @@ def write_private(
             os.fsync(fd)
         finally:
             os.close(fd)
-        if replace:
-            os.rename(tmp, target)  # POSIX rename replaces atomically (what os.replace does)
-        else:
-            os.link(tmp, target)  # atomic: fails if the name was taken meanwhile
-            os.unlink(tmp)
+        if replace:  # POSIX rename replaces atomically (what os.replace does)
+            os.rename(tmp, target, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        else:  # atomic: fails if the name was taken meanwhile (a dangling symlink too)
+            os.link(tmp, target, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            os.unlink(tmp, dir_fd=dir_fd)
     except BaseException:
-        remove_quietly(tmp)
+        remove_quietly(tmp, dir_fd=dir_fd)
         raise
 
 

@@ -192,16 +192,19 @@ def installed_key(paths: Iterable[str] | None = None) -> str:
     """Names the installed flowspec's templates as they are now ("" when none is installed).
 
     Part of the catalog cache key: reinstalling or upgrading flowspec changes
-    the folders' modification times, so the cached catalog is rebuilt.
+    the folders' inodes or modification times, so the cached catalog is
+    rebuilt. Only numbers: the key is stored in the project, and a path could
+    hold a user name.
     """
     templates, _ = find_installed(paths)
     if templates is None:
         return ""
-    parts = [templates]
+    parts = []
     commands = os.path.join(templates, "commands")
-    for folder in [commands, *(os.path.join(commands, n) for n in _listdir(commands))]:
+    for folder in [templates, commands, *(os.path.join(commands, n) for n in _listdir(commands))]:
         try:
-            parts.append(str(os.stat(folder).st_mtime_ns))
+            st = os.stat(folder)
+            parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}")
         except OSError:
             parts.append("-")
     return "|".join(parts)

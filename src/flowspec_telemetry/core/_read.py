@@ -23,6 +23,8 @@ import errno
 import os
 import stat
 
+from flowspec_telemetry.core.errors import TelemetryError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from flowspec_telemetry.core.names import StrPath
@@ -33,7 +35,7 @@ _FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-class UnsafeFileError(OSError):
+class UnsafeFileError(TelemetryError, OSError):
     """A project file that is not a regular file of a sane size: refused, never read."""
 
     def __init__(self, path: StrPath, reason: str) -> None:

@@ -16,9 +16,14 @@ every exception class of the package is in this tree and under this base.
     │   └── ExportError                       report.export: a bad export format or output
     ├── WeekError           (ValueError)      report.weekly: not an ISO week, or not shareable
     ├── ShareRefusedError                     report.sharing: why a week cannot be shared
-    ├── SettingsError       (ValueError)      integrations.claude_settings: do not touch that file
+    ├── ConfigFileError     (ValueError)      integrations._config_file: left as it was
+    │   └── SettingsError                     integrations.claude_settings: do not touch that file
     ├── NoProjectError      (LookupError)     consent.answers: a project action outside any project
     ├── SaltError           (OSError)         core.privacy: a salt file that cannot be trusted
+    ├── UnsafeFileError     (OSError)         core._read: a project file that is not a regular
+    │                                         file of a sane size: refused, never read
+    ├── StateRefusedError   (OSError)         integrations._hook_state: a hook state file we may
+    │                                         not use (FIFO, symlink, folder)
     ├── StoreError          (OSError)         here: the local event files, or an org database,
     │   │                                     cannot be used (`usage`: the --db value is wrong)
     │   ├── FileGone                          core.store: the kept-open file was deleted; reopen

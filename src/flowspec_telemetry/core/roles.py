@@ -517,10 +517,8 @@ def catalog_from_shipped(shipped: Any) -> Catalog:
 # ------------------------------------------------------------ reading a workflow file
 
 
-def catalog_from_mapping(
-    data: Any, *, source: str, base: Catalog | None = DEFAULT_CATALOG
-) -> Catalog:
-    """The catalog a parsed workflow file stands for, extending `base`.
+def catalog_from_mapping(data: Any, *, source: str, base: Catalog | None = None) -> Catalog:
+    """The catalog a parsed workflow file stands for, extending `base` when one is given.
 
     Reads every version of flowspec's format and ignores what it does not
     know; raises `CatalogError` only when the document is not a mapping.
@@ -824,7 +822,17 @@ def load_catalog(
     return catalog
 
 
+_NO_BUILTIN: Final = Catalog.build((), (), source="catalog")
+
+
 def _read_workflow(path: str, names: ToolNames, builtin: Catalog) -> Catalog:
+    """The project's catalog: flowspec's file extends flowspec's built-in one.
+
+    Another host tool (`ToolNames("acme")`) has no built-in vocabulary here:
+    its file is its whole catalog.
+    """
+    if names != FLOWSPEC:
+        builtin = _NO_BUILTIN
     name = names.workflow_file
     try:
         raw = read_bounded(path, MAX_WORKFLOW_BYTES)

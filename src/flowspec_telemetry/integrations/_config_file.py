@@ -10,24 +10,20 @@ relative to a descriptor of the folder opened with O_NOFOLLOW, and
 * a folder or file that is a symlink, or anything but a regular file, is
   refused with a one-line reason (exit 2 in the CLI) and nothing changes;
 * the file is read with the bounded, non-blocking reader (`read_bounded`);
-* the one backup (`<name>.bak`) is created with O_CREAT|O_EXCL|O_NOFOLLOW, so
+* the one backup (`<name>.bak`) is made with `write_private(replace=False)`:
+  its final `link()` fails on any existing name, a dangling symlink too, so
   it is never written through a link; an existing regular backup is kept;
-* the new content goes to a private temporary file in the same folder and
-  replaces the old one atomically (`os.replace` with both folder descriptors).
-
-This is `core._files.write_private`'s care (O_EXCL|O_NOFOLLOW temporary file,
-full write loop, rename), done relative to a folder descriptor: a path-based
-writer would follow a symlinked `.claude/` planted by the repository.
+* the new content is written by `write_private` in that folder descriptor
+  (temporary file, full write, fsync, rename).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from pathlib import Path
 
-from flowspec_telemetry.core._files import write_all
+from flowspec_telemetry.core._files import write_private
 from flowspec_telemetry.core._read import UnsafeFileError, read_bounded
 from flowspec_telemetry.core.errors import TelemetryError
 
@@ -117,17 +113,13 @@ def write_config(
     try:
         name = path.name
         if before is not None and not _check_backup(path):
-            fd = os.open(
-                name + ".bak",
-                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                0o600,
-                dir_fd=dfd,
-            )
-            try:
-                write_all(fd, before.encode("utf-8"))
-            finally:
-                os.close(fd)
-            made_backup = backup_path(path)
+            try:  # created beside the original, never through a link (link() fails on any name)
+                write_private(name + ".bak", before.encode("utf-8"), replace=False, dir_fd=dfd)
+                made_backup = backup_path(path)
+            except FileExistsError:
+                raise ConfigFileError(
+                    f"{backup_path(path)} appeared meanwhile; not touching it"
+                ) from None
         try:
             st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
             if not stat.S_ISREG(st.st_mode):
@@ -135,26 +127,7 @@ def write_config(
             mode = st.st_mode & 0o777
         except FileNotFoundError:
             pass
-        tmp = f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(
-            tmp,
-            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-            mode,
-            dir_fd=dfd,
-        )
-        try:
-            try:
-                write_all(fd, after.encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-        except BaseException:
-            try:
-                os.unlink(tmp, dir_fd=dfd)
-            except OSError:
-                pass
-            raise
+        write_private(name, after.encode("utf-8"), mode=mode, dir_fd=dfd)
     finally:
         os.close(dfd)
     return made_backup

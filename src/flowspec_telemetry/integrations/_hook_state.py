@@ -24,6 +24,8 @@ import json
 import os
 import stat
 
+from flowspec_telemetry.core.errors import TelemetryError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # a hook starts cold for every payload: no typing, dataclasses or pathlib
     from typing import Any, Final
@@ -38,7 +40,7 @@ MAX_RUNS: Final = 64
 STALE_NS: Final = 24 * 3600 * 1_000_000_000
 
 
-class StateRefusedError(OSError):
+class StateRefusedError(TelemetryError, OSError):
     """The state file is not a regular file we may use (FIFO, device, symlink...)."""
 
 
