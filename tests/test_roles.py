@@ -114,7 +114,7 @@ notes:
     assert catalog.home_role("@rust-engineer") == "dev"
     assert catalog.roles["dev"].display_name == "Developer"  # kept from the built-in role
     assert "@frontend-engineer" in catalog.roles["dev"].agents  # extended, not replaced
-    assert catalog.counts["project"] == {"roles": 1, "commands": 4, "agents": 3}
+    assert catalog.counts["added"] == {"roles": 1, "commands": 4, "agents": 3}
     assert "1 roles, 4 commands and 3 agents from flowspec_workflow.yml" in catalog.summary()
 
 

@@ -177,6 +177,8 @@ def find_installed(paths: Iterable[str] | None = None) -> tuple[str | None, str 
     templates = migration = None
     for entry in sys.path if paths is None else paths:
         package = os.path.join(entry or ".", "flowspec_cli")
+        if entry.endswith(".zip") or not os.path.isdir(package):
+            continue  # one stat for each entry without flowspec (the usual case)
         if templates is None and os.path.isdir(os.path.join(package, "templates", "commands")):
             templates = os.path.join(package, "templates")
         if migration is None:

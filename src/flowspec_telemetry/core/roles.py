@@ -291,7 +291,7 @@ class Catalog:
             f"{len(self.known_roles)} roles, {len(self.known_commands)} commands, "
             f"{len(self.known_agents)} agents"
         )
-        added = self.counts.get("project")
+        added = self.counts.get("added")
         if isinstance(added, Mapping):
             return (
                 f"{total}: built-in ({self.counts.get('builtin', 'flowspec')}) plus "
@@ -462,7 +462,7 @@ def _merge(base: Catalog, extra: Catalog, *, source: str, label: str) -> Catalog
         "commands": len(extra.known_commands - base.known_commands),
         "agents": len(extra.known_agents - base.known_agents),
     }
-    counts = {"builtin": base.counts.get("builtin", label), "project": added}
+    counts = {"builtin": base.counts.get("builtin", label), "added": added}
     return Catalog.build(
         roles.values(),
         flows.values(),
