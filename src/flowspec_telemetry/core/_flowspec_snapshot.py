@@ -1,7 +1,7 @@
 """What flowspec 0.4.008 ships: the built-in catalog (generated, do not edit).
 
-Made by `python -m flowspec_telemetry.core._flowspec_source SRC 0.4.008` from
-flowspec's source tree; `tests/test_catalog_flowspec.py` checks that it still
+Made by `python -m flowspec_telemetry.core._snapshot_maker SRC 0.4.008` from
+flowspec's source tree; `tests/host/test_catalog_flowspec.py` checks that it still
 matches the source in ../shared/flowspec. Names only: roles, commands, agents.
 """
 

@@ -5,8 +5,8 @@ one (its templates and default workflow are read on a catalog cache miss,
 never on a steady-state `track` call), and the test that compares the
 built-in snapshot (`_flowspec_snapshot`) with flowspec's source. Both read the
 same way, so the snapshot is exactly what this module finds in the release it
-was made from (`python -m flowspec_telemetry.core._flowspec_source SRC` prints
-it).
+was made from (`python -m flowspec_telemetry.core._snapshot_maker SRC RELEASE`
+writes it).
 
 Nothing here imports flowspec: importing `flowspec_cli` costs over a second
 (typer, rich, its whole CLI). Commands come from the file names under
@@ -223,45 +223,3 @@ def read_release(paths: Iterable[str] | None = None) -> Shipped | None:
         shipped.add_migration_defaults(migration)
         shipped.add_telemetry_docs(os.path.dirname(os.path.dirname(migration)))
     return shipped
-
-
-_SNAPSHOT_HEAD = '''"""What flowspec {release} ships: the built-in catalog (generated, do not edit).
-
-Made by `python -m flowspec_telemetry.core._flowspec_source SRC {release}` from
-flowspec's source tree; `tests/test_catalog_flowspec.py` checks that it still
-matches the source in ../shared/flowspec. Names only: roles, commands, agents.
-"""
-
-from __future__ import annotations
-
-RELEASE = {release!r}
-PRIMARY = {primary!r}
-'''
-
-
-def snapshot_text(shipped: Shipped, release: str) -> str:
-    """The `_flowspec_snapshot` module for the release `shipped` was read from."""
-    from flowspec_telemetry.core.roles import catalog_from_shipped
-
-    catalog = catalog_from_shipped(shipped)
-    roles = tuple(
-        (r.id, r.display_name, r.icon, r.agents, r.commands) for r in catalog.roles.values()
-    )
-    flows = tuple((w.name, w.command, w.agents) for w in catalog.workflows.values())
-    lines = [_SNAPSHOT_HEAD.format(release=release, primary=catalog.primary)]
-    lines.append("# (id, display name, icon, agents, commands)")
-    lines.append("ROLES = " + _literal(roles))
-    lines.append("# (name, command, agents)")
-    lines.append("WORKFLOWS = " + _literal(flows))
-    lines.append("COMMANDS = " + _literal(tuple(sorted(catalog.extra_commands))))
-    lines.append("AGENTS = " + _literal(tuple(sorted(catalog.extra_agents))))
-    return "\n".join(lines) + "\n"
-
-
-def _literal(rows: tuple[Any, ...]) -> str:
-    body = "".join(f"    {row!r},\n" for row in rows)
-    return "(\n" + body + ")\n"
-
-
-if __name__ == "__main__":  # pragma: no cover - a maintainer's tool for the snapshot
-    sys.stdout.write(snapshot_text(read_tree(sys.argv[1]), sys.argv[2]))
