@@ -232,3 +232,37 @@ def write_history(path: Path, count: int, *, seed: int = 7) -> int:
                 buf.clear()
         fh.write("".join(buf))
     return path.stat().st_size
+
+
+def write_rotated_history(
+    folder: Path, count: int, *, per_archive: int = 10_000, live: int = 5_000, seed: int = 7
+) -> int:
+    """Write `count` events as a real store holds them: gzip archives of `per_archive`
+    events (`telemetry-<UTC date>-<n>.jsonl.gz`, named like rotation names them) and a
+    live `telemetry.jsonl` with the last `live` events. Returns the bytes written.
+    """
+    import zlib
+
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    total = 0
+    lines = iter_lines(count, seed=seed)
+    archived = max(0, count - live)
+    sequence: dict[str, int] = {}
+    while archived > 0:
+        take = min(per_archive, archived)
+        chunk = [next(lines) for _ in range(take)]
+        archived -= take
+        day = chunk[-1][chunk[-1].index('"timestamp":"') + 13 :][:10].replace("-", "")
+        sequence[day] = sequence.get(day, 0) + 1
+        packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip, as rotation writes it
+        data = packer.compress("".join(chunk).encode("ascii")) + packer.flush()
+        path = folder / f"telemetry-{day}-{sequence[day]}.jsonl.gz"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        total += len(data)
+    rest = "".join(lines).encode("ascii")
+    fd = os.open(folder / "telemetry.jsonl", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(rest)
+    return total + len(rest)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from flowspec_telemetry.core import rotation, store
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history import reader
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def _read_all(root: Path) -> tuple[list[dict[str, object]], store.ReadStats]:
     read = store.ReadStats()
     events = list(store.iter_events(root, stats=read))
     fast = store.ReadStats()
-    assert list(fast_reader.iter_events(root, stats=fast)) == events
+    assert list(reader.iter_events(root, stats=fast)) == events
     assert (fast.events, fast.skipped) == (read.events, read.skipped)
     return events, read
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from flowspec_telemetry.core import rotation, store
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history import reader
 
 from .conftest import run_cli
 
@@ -63,7 +63,7 @@ def _writer(root: Path, round_: int, n: int) -> tuple[subprocess.Popen[bytes], P
 def _numbers_by_round(root: Path) -> tuple[dict[int, list[int]], store.ReadStats]:
     read = store.ReadStats()
     events = list(store.iter_events(root, stats=read))
-    assert list(fast_reader.iter_events(root)) == events
+    assert list(reader.iter_events(root)) == events
     ids = [e["event_id"] for e in events]
     assert len(set(ids)) == len(ids), "duplicate events"
     rounds: dict[int, list[int]] = {}

@@ -21,7 +21,7 @@ from flowspec_telemetry.consent import status
 from flowspec_telemetry.core import consent_rules, permissions, store
 from flowspec_telemetry.core.events import parse_line
 from flowspec_telemetry.core.tracker import Tracker
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history import reader
 
 from . import _faults
 from .conftest import SHARED
@@ -40,7 +40,7 @@ def _readers_agree(root: Path) -> list[dict[str, object]]:
     """Every reader runs and sees the same events; returns them."""
     read = store.ReadStats()
     events = list(store.iter_events(root, stats=read))
-    assert list(fast_reader.iter_events(root)) == events
+    assert list(reader.iter_events(root)) == events
     assert store.tail_events(root, 5) == events[-5:]
     return events
 

@@ -17,13 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry.analysis import insights, parallel_totals
+from flowspec_telemetry.analysis import insights
+from flowspec_telemetry.analysis.stats import project_stats
 from flowspec_telemetry.cli.app import run
 from flowspec_telemetry.core import store
 from flowspec_telemetry.core.events import FIELD_NAMES, RoleEvent, parse_line
 from flowspec_telemetry.core.privacy import scrub
 from flowspec_telemetry.core.tracker import Tracker
-from flowspec_telemetry.history import fast_reader, selection
+from flowspec_telemetry.history import reader, selection
 from flowspec_telemetry.report.export import render
 
 from .test_privacy import SCRUBBABLE
@@ -48,13 +49,13 @@ def _every_reader(root: Path) -> None:
     for _ in store.iter_events(root):
         pass
     store.tail_events(root, 7)
-    list(fast_reader.iter_events(root))
+    list(reader.iter_events(root))
     list(selection.select(root, 5, selection.Filter(None, None, None, None)))
     list(selection.stream(root, selection.Filter(None, "dev", "2026-01-01T00:00:00.000Z", None)))
-    parallel_totals.compute(root).to_json()
+    project_stats(root).to_json()
     insights.project_insights(root)
     for fmt in ("csv", "json", "jsonl"):
-        for _ in render(fast_reader.iter_events(root), fmt):
+        for _ in render(reader.iter_events(root), fmt):
             pass
 
 

@@ -257,17 +257,17 @@ def test_insights_accumulator_is_reusable_for_a_catalog() -> None:
 
 def test_parallel_fold_gives_the_same_answer(consented: Any, monkeypatch: Any) -> None:
     """Folding pieces of the history in worker processes merges to the one-pass result."""
-    from flowspec_telemetry.analysis import parallel_totals
     from flowspec_telemetry.analysis.insights import project_insights
     from flowspec_telemetry.core.events import dumps_line
+    from flowspec_telemetry.history import reader
 
     folder = consented / ".flowspec"
     folder.mkdir(exist_ok=True)
     lines = b"".join(dumps_line(e) for e in known_dataset() * 40) + b"{torn\n"
     (folder / "telemetry.jsonl").write_bytes(lines)
     serial = project_insights(consented, workers=1)
-    monkeypatch.setattr(parallel_totals, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 1024)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(reader, "_PIECE_MIN_BYTES", 1024)
     parallel = project_insights(consented, workers=2)
     assert parallel == serial
     assert serial["based_on"]["events"] == 54 * 40

@@ -9,11 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry.analysis import parallel_totals
-from flowspec_telemetry.analysis.stats import compute_stats
+from flowspec_telemetry.analysis.stats import compute_stats, project_stats
 from flowspec_telemetry.core import store
 from flowspec_telemetry.core.events import dumps_line
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history import fast_reader, reader
 
 from .cli._events import event, write_history
 
@@ -78,13 +77,13 @@ def test_totals_in_pieces_equal_one_pass(project: Path, monkeypatch: pytest.Monk
         since="2026-11-02T00:05:00.000Z",
         until="2026-11-04T00:00:00.000Z",
     )
-    monkeypatch.setattr(parallel_totals, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 1000)
-    pieces = parallel_totals.split_file(project / ".flowspec" / "telemetry.jsonl", 3)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(reader, "_PIECE_MIN_BYTES", 1000)
+    pieces = reader.split_file(project / ".flowspec" / "telemetry.jsonl", 3)
     assert len(pieces) == 3
-    many = parallel_totals.compute(
+    many = project_stats(
         project, since="2026-11-02T00:05:00.000Z", until="2026-11-04T00:00:00.000Z", workers=2
     )
     assert many.to_json() == one.to_json()
     assert many.skipped == 1
-    assert parallel_totals.compute(project, workers=1).total == 4200
+    assert project_stats(project, workers=1).total == 4200

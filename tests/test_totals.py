@@ -14,17 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry.analysis import parallel_totals
-from flowspec_telemetry.analysis.parallel_totals import (
-    Piece,
-    fold,
-    history_bytes,
-    merge,
-    split_file,
-)
-from flowspec_telemetry.analysis.stats import Stats, compute_stats
+from flowspec_telemetry.analysis._fold_specs import StatsSpec
+from flowspec_telemetry.analysis.stats import Stats, compute_stats, project_stats
 from flowspec_telemetry.core.events import dumps_line
 from flowspec_telemetry.core.store import ReadStats, StoreError
+from flowspec_telemetry.history import reader
+from flowspec_telemetry.history.reader import Piece, Window, history_bytes, split_file
 
 
 def ev(n: int, day: int = 2, **fields: Any) -> dict[str, Any]:
@@ -39,16 +34,32 @@ def ev(n: int, day: int = 2, **fields: Any) -> dict[str, Any]:
     }
 
 
+def fold(piece: Piece, since: str | None, until: str | None) -> Stats:
+    """The stats of one piece, as a worker of `reader.fold` folds it."""
+    acc, read = reader._run(StatsSpec(), Window(since, until), piece)
+    acc.skipped = read.skipped
+    return acc
+
+
+def merge(parts: list[Stats]) -> Stats:
+    """Partial stats added up the way `reader.fold` adds them."""
+    out = Stats()
+    for part in parts:
+        StatsSpec().merge(out, part)
+        out.skipped += part.skipped
+    return out
+
+
 def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel_totals, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 1024)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(reader, "_PIECE_MIN_BYTES", 1024)
 
 
 # -------------------------------------------------------------- split_file
 
 
 def test_split_file_cuts_after_newlines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 10)
+    monkeypatch.setattr(reader, "_PIECE_MIN_BYTES", 10)
     path = tmp_path / "f"
     path.write_bytes(b"aaaaaaaaa\nbbbbbbbbb\nccccccccc\nddddddddd\n")  # 4 lines of 10 bytes
     assert split_file(path, 4) == [
@@ -64,7 +75,7 @@ def test_split_file_cuts_after_newlines(tmp_path: Path, monkeypatch: pytest.Monk
 def test_split_file_respects_the_minimum_piece_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 100)
+    monkeypatch.setattr(reader, "_PIECE_MIN_BYTES", 100)
     path = tmp_path / "f"
     path.write_bytes(b"x\n" * 150)  # 300 bytes: at most 3 pieces
     pieces = split_file(path, 8)
@@ -79,7 +90,7 @@ def test_split_file_of_nothing(tmp_path: Path) -> None:
 
 
 def test_one_long_line_is_one_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel_totals, "_PIECE_MIN_BYTES", 1)
+    monkeypatch.setattr(reader, "_PIECE_MIN_BYTES", 1)
     path = tmp_path / "f"
     path.write_bytes(b"y" * 200_000)  # no newline at all, longer than a scan block
     assert split_file(path, 5) == [Piece(path, 0, 200_000)]
@@ -99,12 +110,12 @@ def test_split_file_pieces_start_at_line_starts_and_cover_the_file(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "f"
         path.write_bytes(data)
-        old = parallel_totals._PIECE_MIN_BYTES
-        parallel_totals._PIECE_MIN_BYTES = min_bytes  # type: ignore[misc]
+        old = reader._PIECE_MIN_BYTES
+        reader._PIECE_MIN_BYTES = min_bytes  # type: ignore[misc]
         try:
             got = split_file(path, pieces)
         finally:
-            parallel_totals._PIECE_MIN_BYTES = old  # type: ignore[misc]
+            reader._PIECE_MIN_BYTES = old  # type: ignore[misc]
     if not data:
         assert got == []
         return
@@ -183,20 +194,20 @@ def test_fold_history_serial_equals_parallel(
     consented: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _history(consented)
-    serial = parallel_totals.compute(consented, workers=1)
+    serial = project_stats(consented, workers=1)
     assert serial.total == 600
     assert serial.skipped == 2
     assert serial.by_role["arch"] == 80
     assert (serial.first, serial.last) == ("2026-11-01T10:00:00.000Z", "2026-11-03T10:00:59.000Z")
     small_pieces(monkeypatch)
     assert len(split_file(consented / ".flowspec" / "telemetry.jsonl", 2)) == 2
-    parallel = parallel_totals.compute(consented, workers=2)
+    parallel = project_stats(consented, workers=2)
     assert parallel == serial
     window = {"since": "2026-11-02T00:00:00.000Z", "until": "2026-11-03T00:00:00.000Z"}
-    assert parallel_totals.compute(consented, workers=2, **window) == parallel_totals.compute(
+    assert project_stats(consented, workers=2, **window) == project_stats(
         consented, workers=1, **window
     )
-    assert parallel_totals.compute(consented, workers=2, **window).total == 80
+    assert project_stats(consented, workers=2, **window).total == 80
 
 
 def test_a_small_history_is_folded_in_this_process(
@@ -207,27 +218,48 @@ def test_a_small_history_is_folded_in_this_process(
     def no_pool(*args: object, **kwargs: object) -> None:
         raise AssertionError("no worker processes for a small history")
 
-    monkeypatch.setattr(parallel_totals.multiprocessing, "get_context", no_pool)
-    assert parallel_totals.compute(consented, workers=8).total == 600
-    monkeypatch.setattr(parallel_totals, "PARALLEL_MIN_BYTES", 0)
-    assert parallel_totals.compute(consented, workers=1).total == 600  # one worker: no pool either
+    monkeypatch.setattr(reader.multiprocessing, "get_context", no_pool)
+    assert project_stats(consented, workers=8).total == 600
+    monkeypatch.setattr(reader, "PARALLEL_MIN_BYTES", 0)
+    assert project_stats(consented, workers=1).total == 600  # one worker: no pool either
 
 
-def test_fold_history_with_another_folder_and_combine(
-    consented: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_fold_with_another_spec(consented: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _history(consented)
     small_pieces(monkeypatch)
-    count = parallel_totals.fold_history(consented, _count_events, sum, workers=2)
-    assert count == 600
+    count, read = reader.fold(consented, _CountSpec(), workers=2)
+    assert count == [600]
+    assert read.skipped == 2
 
 
-def _count_events(events: Any, read: ReadStats) -> int:
-    return sum(1 for _ in events)
+class _CountSpec:
+    """A fold that only counts (no summary state worth keeping: it keeps the count)."""
+
+    key = "test-count"
+
+    def new(self) -> list[int]:
+        return [0]
+
+    def adder(self, acc: list[int]) -> Any:
+        def add(event: dict[str, Any]) -> None:
+            acc[0] += 1
+
+        return add
+
+    def merge(self, acc: list[int], other: list[int]) -> None:
+        acc[0] += other[0]
+
+    def dump(self, acc: list[int]) -> Any:
+        return acc[0]
+
+    def merge_state(self, acc: list[int], state: Any) -> None:
+        if type(state) is not int:
+            raise ValueError("not a count")
+        acc[0] += state
 
 
 def test_an_empty_project(project: Path) -> None:
-    assert parallel_totals.compute(project) == Stats()
+    assert project_stats(project) == Stats()
     assert history_bytes(project) == 0
 
 
@@ -254,7 +286,7 @@ def test_the_parallel_path_refuses_a_symlinked_live_file_like_the_serial_one(
     folder = consented / ".flowspec"
     (folder / "telemetry.jsonl").symlink_to(target)
     with pytest.raises(StoreError):
-        parallel_totals.compute(consented, workers=1)
+        project_stats(consented, workers=1)
     small_pieces(monkeypatch)
     with pytest.raises(StoreError):
-        parallel_totals.compute(consented, workers=2)
+        project_stats(consented, workers=2)

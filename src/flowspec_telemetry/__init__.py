@@ -34,7 +34,7 @@ _EXPORTS = {
     "enable_telemetry": "consent.answers",
     "find_project_root": "core.project",
     "hash_value": "core.privacy",
-    "iter_events": "core.store",
+    "iter_events": "history.reader",
     "load_catalog": "core.roles",
     "maybe_prompt": "consent.prompt",
     "parse_line": "core.events",
@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
     from flowspec_telemetry.core.privacy import hash_value, scrub
     from flowspec_telemetry.core.project import find_project_root
     from flowspec_telemetry.core.roles import DEFAULT_CATALOG, Catalog, load_catalog
-    from flowspec_telemetry.core.store import ReadStats, iter_events, tail_events
+    from flowspec_telemetry.core.store import ReadStats, tail_events
     from flowspec_telemetry.core.track_helpers import (
         track_agent_invoked,
         track_command,
@@ -70,6 +70,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
     )
     from flowspec_telemetry.core.tracker import Tracker, default_tracker, track, track_role_event
     from flowspec_telemetry.core.typed_event import Event
+    from flowspec_telemetry.history.reader import iter_events
 
 
 def __getattr__(name: str) -> object:

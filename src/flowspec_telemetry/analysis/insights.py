@@ -26,12 +26,13 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+from flowspec_telemetry.analysis._distinct import Distinct
 from flowspec_telemetry.analysis.question_roles import question_roles
 from flowspec_telemetry.analysis.rates import (
     MIN_DENOMINATOR,
@@ -41,7 +42,6 @@ from flowspec_telemetry.analysis.rates import (
 from flowspec_telemetry.core.events import EVENT_TYPE_VALUES
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.roles import DEFAULT_CATALOG, Catalog
-from flowspec_telemetry.core.store import ReadStats
 
 if TYPE_CHECKING:
     from flowspec_telemetry.core.names import StrPath
@@ -73,40 +73,58 @@ def _label(value: object) -> str:
 
 @dataclass(slots=True)
 class Durations:
-    """Exact samples up to `_EXACT_SAMPLES`, then a log-spaced histogram (bounded memory)."""
+    """Exact samples up to `_EXACT_SAMPLES`, then a log-spaced histogram (bounded memory).
+
+    `pre` caches the histogram of the samples (an archive summary stores it),
+    so merging many exact partial results into a histogram does not place
+    every sample again. The result never depends on it: a sample's bucket is
+    a function of the sample.
+    """
+
+    EXACT_SAMPLES: ClassVar[int] = _EXACT_SAMPLES
+    MAX_BUCKET: ClassVar[int] = len(_EDGES)  # bisect_left's index for values past the last edge
 
     samples: list[float] = field(default_factory=list)
     buckets: Counter[int] | None = None
     count: int = 0
+    pre: Counter[int] | None = field(default=None, compare=False, repr=False)
 
     def add(self, value: float) -> None:
         self.count += 1
         if self.buckets is None:
+            self.pre = None
             self.samples.append(value)
             if len(self.samples) > _EXACT_SAMPLES:
                 self._to_histogram()
         else:
             self.buckets[bisect.bisect_left(_EDGES, value)] += 1
 
+    def bucketed(self) -> Counter[int]:
+        """The histogram of what was added (the live one once there is no sample list)."""
+        if self.buckets is not None:
+            return self.buckets
+        if self.pre is None:
+            self.pre = Counter(bisect.bisect_left(_EDGES, v) for v in self.samples)
+        return self.pre
+
     def _to_histogram(self) -> None:
-        self.buckets = Counter(bisect.bisect_left(_EDGES, v) for v in self.samples)
+        self.buckets = Counter(self.bucketed())
         self.samples = []
+        self.pre = None
 
     def merge(self, other: Durations) -> None:
-        if self.buckets is None and other.buckets is None:
-            for v in other.samples:
-                self.add(v)
-            self.count -= len(other.samples)
+        """Add `other` in: the same state as adding its values one by one."""
+        exact = self.buckets is None and other.buckets is None
+        if exact and self.count + other.count <= _EXACT_SAMPLES:
+            self.samples.extend(other.samples)
             self.count += other.count
+            self.pre = None
             return
         if self.buckets is None:
             self._to_histogram()
         assert self.buckets is not None  # noqa: S101 - set just above
-        if other.buckets is not None:
-            self.buckets.update(other.buckets)
-        else:
-            self.buckets.update(bisect.bisect_left(_EDGES, v) for v in other.samples)
-        self.count = self.count + other.count
+        self.buckets.update(other.bucketed())
+        self.count += other.count
 
     def quantile(self, q: float) -> float | None:
         """The q-quantile (nearest rank): exact while samples are kept, else within ~4.4 %."""
@@ -152,8 +170,8 @@ class Insights:
     commands_by_role: dict[str, Counter[str]] = field(default_factory=dict)
     agent_calls: Counter[str] = field(default_factory=Counter)  # role -> agent invocations
     security_calls: Counter[str] = field(default_factory=Counter)  # role -> of them, security
-    sessions: dict[str, set[str]] = field(default_factory=dict)  # role -> sessions
-    security_sessions: dict[str, set[str]] = field(default_factory=dict)
+    sessions: dict[str, Distinct] = field(default_factory=dict)  # role -> sessions
+    security_sessions: dict[str, Distinct] = field(default_factory=dict)
     offered: Counter[tuple[str, str]] = field(default_factory=Counter)
     clicked: Counter[tuple[str, str]] = field(default_factory=Counter)
     started: Counter[str] = field(default_factory=Counter)
@@ -257,9 +275,15 @@ class Insights:
             self.security_calls[role] += 1
         session = event.get("session_id")
         if isinstance(session, str):
-            self.sessions.setdefault(role, set()).add(session)
+            seen = self.sessions.get(role)
+            if seen is None:
+                seen = self.sessions[role] = Distinct()
+            seen.add(session)
             if is_security:
-                self.security_sessions.setdefault(role, set()).add(session)
+                seen = self.security_sessions.get(role)
+                if seen is None:
+                    seen = self.security_sessions[role] = Distinct()
+                seen.add(session)
 
     def add_counts(
         self,
@@ -336,7 +360,10 @@ class Insights:
             (self.security_sessions, other.security_sessions),
         ):
             for role, ids in sets_theirs.items():
-                sets_mine.setdefault(role, set()).update(ids)
+                mine_ids = sets_mine.get(role)
+                if mine_ids is None:
+                    mine_ids = sets_mine[role] = Distinct()
+                mine_ids.merge(ids)
         for cmd, sketch in other.durations.items():
             self.durations.setdefault(cmd, Durations()).merge(sketch)
         for day, counter in other.by_day.items():
@@ -591,27 +618,6 @@ def compute_insights(
     return acc
 
 
-def _fold(
-    events: Iterator[dict[str, Any]],
-    read: ReadStats,
-    catalog: Catalog,
-    since: str | None,
-    until: str | None,
-    *,
-    names: ToolNames = FLOWSPEC,
-) -> tuple[Insights, int]:
-    acc = compute_insights(events, catalog, since=since, until=until, names=names)
-    return acc, read.skipped
-
-
-def _combine(parts: list[tuple[Insights, int]]) -> tuple[Insights, int]:
-    total, skipped = parts[0]
-    for acc, more in parts[1:]:
-        total.merge(acc)
-        skipped += more
-    return total, skipped
-
-
 def project_insights(
     root: StrPath,
     names: ToolNames = FLOWSPEC,
@@ -620,21 +626,26 @@ def project_insights(
     until: str | None = None,
     min_denominator: int = MIN_DENOMINATOR,
     workers: int | None = None,
+    summaries: bool = True,
 ) -> dict[str, Any]:
-    """The insights JSON of the project at `root`: every event, archives included.
+    """The insights JSON of the project at `root`: every event in the window, archives included.
 
-    Large histories are folded in parallel (`parallel_totals.fold_history`); the
-    partial results merge exactly, so the answer does not depend on it.
+    A fold over `history.reader`: archives the window covers are merged from
+    their summaries, the rest is parsed (in parallel when it is a lot); the
+    partial results merge exactly, so the answer does not depend on either.
     """
-    import functools
-
-    from flowspec_telemetry.analysis import parallel_totals
+    from flowspec_telemetry.analysis._fold_specs import InsightsSpec
     from flowspec_telemetry.core.roles import load_catalog
+    from flowspec_telemetry.history.reader import Window, fold
 
-    folder = functools.partial(
-        _fold, catalog=load_catalog(root, names), since=since, until=until, names=names
+    template = Insights.for_catalog(load_catalog(root, names), names)
+    spec = InsightsSpec(template.security_agents, template.developer_role, template.security_role)
+    acc, read = fold(
+        Path(root),
+        spec,
+        names,
+        window=Window(since, until),
+        workers=workers,
+        summaries=summaries,
     )
-    acc, skipped = parallel_totals.fold_history(
-        Path(root), folder, _combine, names, workers=workers
-    )
-    return acc.to_json(min_denominator=min_denominator, skipped_lines=skipped)
+    return acc.to_json(min_denominator=min_denominator, skipped_lines=read.skipped)

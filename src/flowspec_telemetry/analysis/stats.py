@@ -1,4 +1,4 @@
-"""Exact totals over the whole history, in one streaming pass.
+"""Exact totals over the whole history (`stats`), a fold over `history.reader`.
 
 Memory is bounded by the number of distinct values (roles, commands, agents),
 never by the number of events, so `stats` is exact at any history size.
@@ -11,8 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import ReadStats
-from flowspec_telemetry.history.selection import in_window  # one window for every reader
+from flowspec_telemetry.history.reader import Window, fold, in_window
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowspec_telemetry.core.names import StrPath
+
+__all__ = ["Stats", "compute_stats", "project_stats"]
 
 __all__ = [
     "Stats",
@@ -80,5 +87,35 @@ def compute_stats(
             if last is None or ts > last:
                 last = ts
     out.first, out.last = first, last
+    out.skipped = read.skipped
+    return out
+
+
+def project_stats(
+    root: StrPath,
+    names: ToolNames = FLOWSPEC,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    workers: int | None = None,
+    summaries: bool = True,
+) -> Stats:
+    """Exact stats of every event of the project (archives included) in [since, until).
+
+    Archives the window covers are merged from their summaries; the rest is
+    parsed, in parallel when it is a lot (`history.reader.fold`).
+    """
+    from pathlib import Path
+
+    from flowspec_telemetry.analysis._fold_specs import StatsSpec
+
+    out, read = fold(
+        Path(root),
+        StatsSpec(),
+        names,
+        window=Window(since, until),
+        workers=workers,
+        summaries=summaries,
+    )
     out.skipped = read.skipped
     return out

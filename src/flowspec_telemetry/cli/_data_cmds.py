@@ -11,8 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flowspec_telemetry.analysis import parallel_totals
-from flowspec_telemetry.analysis.stats import Stats
+from flowspec_telemetry.analysis.stats import Stats, project_stats
 from flowspec_telemetry.cli._render import cell, fail, line, out, print_json, project_or_fail, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.core.names import FLOWSPEC
@@ -238,7 +237,7 @@ def stats_cmd(
     """
     lo, hi = _window(since, until)
     root = project_or_fail("nothing to count")
-    result = parallel_totals.compute(root, since=lo, until=hi)
+    result = project_stats(root, since=lo, until=hi)
     if as_json:
         print_json(result.to_json())
         return

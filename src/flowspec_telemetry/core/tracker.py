@@ -63,6 +63,7 @@ class _ProjectState:
         "allowed",
         "appender",
         "catalog",
+        "counted",
         "deadline",
         "debug",
         "folder",
@@ -90,6 +91,7 @@ class _ProjectState:
         self.appender: store.Appender | None = None
         self.policy = rotation.Policy()
         self.rotate_at = 0  # file size at which to check for rotation (0: not yet known)
+        self.counted = rotation.LineCount()  # lines of the live file so far (kept, not recounted)
         self.debug = False
 
     def close(self) -> None:
@@ -416,6 +418,7 @@ class Tracker:
                 state.catalog = roles.load_catalog(root, self.names, write_cache=True)
                 state.selected_role = roles.read_selected_role(old.folder)
                 state.policy, state.rotate_at = rotation.Policy.from_env(self.names), old.rotate_at
+                state.counted = old.counted
                 if appender.stale() or not os.path.isdir(old.folder):
                     appender.close()  # rotated, cleared or replaced: reopen on next write
                     appender = None
@@ -476,7 +479,7 @@ class Tracker:
                 return
         if state.folder is None:  # pragma: no cover - set when opened
             return
-        next_check = rotation.rotate_if_due(state.folder, policy)
+        next_check = rotation.rotate_if_due(state.folder, policy, state.counted)
         if next_check is None:  # rotated (by us or a neighbour): write to the new file
             state.close()
             state.deadline = 0.0

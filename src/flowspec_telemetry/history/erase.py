@@ -26,7 +26,6 @@ from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core.errors import StoreError
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import GITIGNORE, GITIGNORE_BODY, ReadStats
-from flowspec_telemetry.history import fast_reader
 
 __all__ = [
     "SHARED_COPIES_DIR",
@@ -73,9 +72,11 @@ def count_events(root: Path, names: ToolNames = FLOWSPEC) -> tuple[int, int]:
     A file the readers refuse (a symbolic link) counts as nothing: `clear`
     removes the link itself, never its target.
     """
+    from flowspec_telemetry.history.reader import iter_events
+
     read = ReadStats()
     try:
-        for _ in fast_reader.iter_events(root, names, read):
+        for _ in iter_events(root, names, read):
             pass
     except StoreError:
         pass

@@ -1,6 +1,6 @@
-"""A fast whole-history reader for `stats`, `insights` and `export`.
+"""The parse layer under `history.reader`: stored lines to events, fast.
 
-It returns exactly what `store.iter_events` does, faster. `store.iter_file`
+It returns exactly what `store.iter_file` (the reference) does, faster. `store.iter_file`
 parses each line with `json.loads(bytes)`; over a million events that is most
 of the time `stats` takes. This reader parses each line with orjson when it is
 installed (about 3x faster), else decodes a whole chunk of lines at once and
@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowspec_telemetry.core._legacy import LEGACY_SCHEMA_VERSION, map_legacy
 from flowspec_telemetry.core.events import parse_line
-from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
-from flowspec_telemetry.core.store import EVENTS_FILE, ReadStats, archive_paths, read_batches
+from flowspec_telemetry.core.store import ReadStats, read_batches
 
 if TYPE_CHECKING:
     pass
@@ -113,13 +112,3 @@ def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, 
     stats = stats if stats is not None else ReadStats()
     for parts in read_batches(path, stats):
         yield from parse_batch(parts, stats)
-
-
-def iter_events(
-    root: Path, names: ToolNames = FLOWSPEC, stats: ReadStats | None = None
-) -> Iterator[dict[str, Any]]:
-    """Every stored event, archives first, in the order written."""
-    folder = root / names.project_dir
-    for archive in archive_paths(folder):
-        yield from iter_file(archive, stats)
-    yield from iter_file(folder / EVENTS_FILE, stats)

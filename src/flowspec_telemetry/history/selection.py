@@ -29,7 +29,7 @@ from flowspec_telemetry.core.store import (
     iter_file,
     tail_events,
 )
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history.reader import Window, iter_events
 
 __all__ = [
     "DATE_HELP",
@@ -53,17 +53,6 @@ DATE_HELP: Final = (
 
 class QueryError(TelemetryError, ValueError):
     """Bad filter input (a date, an event type); the CLI reports it as a usage error."""
-
-
-def in_window(timestamp: Any, since: str | None, until: str | None) -> bool:
-    """Whether an ISO timestamp falls in [since, until); comparable as text (UTC, Z)."""
-    if since is None and until is None:
-        return True
-    if not isinstance(timestamp, str):
-        return False
-    if since is not None and timestamp < since:
-        return False
-    return not (until is not None and timestamp >= until)
 
 
 def _iso(moment: datetime) -> str:
@@ -137,17 +126,13 @@ class Filter:
     def empty(self) -> bool:
         return self.event_type is None and self.role is None and not (self.since or self.until)
 
+    @property
+    def window(self) -> Window:
+        """The same choice as the reader's `Window` (which applies it)."""
+        return Window(self.since, self.until, self.event_type, self.role)
+
     def matcher(self) -> Callable[[dict[str, Any]], bool]:
-        etype, role, since, until = self.event_type, self.role, self.since, self.until
-
-        def keep(event: dict[str, Any]) -> bool:
-            if etype is not None and event.get("event_type") != etype:
-                return False
-            if role is not None and event.get("role") != role:
-                return False
-            return in_window(event.get("timestamp"), since, until)
-
-        return keep
+        return self.window.matcher() or _keep_all
 
 
 def select(
@@ -187,5 +172,8 @@ def stream(
     stats: ReadStats | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every matching event, oldest first, streamed (for `view --limit 0`)."""
-    keep = filt.matcher()
-    return (e for e in fast_reader.iter_events(root, names, stats) if keep(e))
+    return iter_events(root, names, stats, filt.window)
+
+
+def _keep_all(event: dict[str, Any]) -> bool:
+    return True

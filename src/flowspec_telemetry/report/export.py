@@ -24,7 +24,7 @@ from typing import IO, Any, Final
 from flowspec_telemetry.core.events import FIELD_NAMES
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import ReadStats
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history.reader import iter_events
 from flowspec_telemetry.report import _output as output_file
 
 __all__ = [
@@ -151,7 +151,7 @@ def export(
     if output is not None:
         check_output(output, force=force)
     read = ReadStats()
-    events = fast_reader.iter_events(root, names, read)
+    events = iter_events(root, names, read)
     if output is None:
         if stream is None:
             raise ExportError("no output given")

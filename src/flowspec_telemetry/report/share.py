@@ -41,7 +41,7 @@ from flowspec_telemetry.analysis.question_roles import question_roles
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.roles import Catalog, load_catalog
 from flowspec_telemetry.core.store import ReadStats
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history.reader import Window, iter_events
 from flowspec_telemetry.report import _noise as noise
 
 __all__ = [
@@ -239,15 +239,7 @@ def project_share_report(
 ) -> dict[str, Any]:
     """The share report of the project at `root` (archives included), within the window."""
     lists = catalog_lists(load_catalog(root, names), names)
-    events = fast_reader.iter_events(root, names, ReadStats())
-    if since is not None or until is not None:
-        events = (
-            e
-            for e in events
-            if isinstance(e.get("timestamp"), str)
-            and (since is None or e["timestamp"] >= since)
-            and (until is None or e["timestamp"] < until)
-        )
+    events = iter_events(root, names, ReadStats(), Window(since, until))
     cells, first, last = count_events(events, lists)
     lo, hi = window_days(since, until)
     return build_share_report(

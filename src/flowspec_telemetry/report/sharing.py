@@ -33,8 +33,8 @@ from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.privacy import load_or_create_salt, read_salt
 from flowspec_telemetry.core.roles import load_catalog
 from flowspec_telemetry.core.store import ReadStats, ensure_project_dir
-from flowspec_telemetry.history import fast_reader
 from flowspec_telemetry.history.erase import SHARED_COPIES_DIR
+from flowspec_telemetry.history.reader import Window, iter_events
 from flowspec_telemetry.report import weekly
 from flowspec_telemetry.report._output import write_private
 from flowspec_telemetry.report.share import catalog_lists, count_events
@@ -170,10 +170,7 @@ def _reprint(root: Path, names: ToolNames, week: str, entry: dict[str, Any]) -> 
 
 
 def _events_of(root: Path, names: ToolNames, since: str, until: str) -> Iterable[dict[str, Any]]:
-    for event in fast_reader.iter_events(root, names, ReadStats()):
-        ts = event.get("timestamp")
-        if not isinstance(ts, str) or not since <= ts < until:
-            continue
+    for event in iter_events(root, names, ReadStats(), Window(since, until)):
         if event.get("legacy_type") and str(event.get("event_type", "")).startswith("command."):
             continue  # a run with no recorded end would bias completion
         yield event
