@@ -140,7 +140,7 @@ class Distinct:
     def merge_state(self, state: Any) -> None:
         """Merge a `to_state` value in; ValueError (nothing merged) when it is not one."""
         if type(state) is list:
-            if not all(type(v) is str for v in state):
+            if state and set(map(type, state)) != {str}:
                 raise ValueError("not a distinct-count state")
             self.update(state)
             return
@@ -153,7 +153,7 @@ class Distinct:
                 self._to_bits()
             self.merge(_from_bits(other))
             return
-        if type(ids) is not list or not all(type(v) is str for v in ids):
+        if type(ids) is not list or (ids and set(map(type, ids)) != {str}):
             raise ValueError("not a distinct-count state")
         if self.exact is not None:
             self.update(ids)

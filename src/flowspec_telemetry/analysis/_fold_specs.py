@@ -47,17 +47,32 @@ def _bad(what: str) -> ValueError:
     return ValueError(f"summary state: bad {what}")
 
 
+def _pairs(items: Any, key_type: type) -> dict[Any, int]:
+    """`[[key, n], ...]` as a dict, every key of `key_type` (once), every count an int > 0.
+
+    Checked with whole-list operations (`dict`, `map`, `min`), not a loop per
+    item: the warm path checks a thousand summaries' worth of them.
+    """
+    if type(items) is not list or (items and set(map(type, items)) != {list}):
+        raise _bad("counts")
+    try:
+        pairs = dict(items)
+    except (TypeError, ValueError):
+        raise _bad("counts") from None
+    if len(pairs) != len(items):
+        raise _bad("counts")  # a key twice, or an item that is not a pair
+    if pairs and (
+        set(map(type, pairs)) != {key_type}
+        or set(map(type, pairs.values())) != {int}
+        or min(pairs.values()) <= 0
+    ):
+        raise _bad("counts")
+    return pairs
+
+
 def _add_counts(counter: Counter[str], items: Any) -> None:
     """Add `[[key, n], ...]` (keys text, counts whole numbers > 0) into `counter`."""
-    if type(items) is not list:
-        raise _bad("counts")
-    for item in items:
-        if type(item) is not list or len(item) != 2:
-            raise _bad("counts")
-        key, n = item
-        if type(key) is not str or type(n) is not int or n <= 0:
-            raise _bad("counts")
-        counter[key] += n
+    counter.update(_pairs(items, str))  # into an empty Counter: one C-level dict update
 
 
 def _add_pairs(counter: Counter[tuple[str, str]], items: Any) -> None:
@@ -210,19 +225,12 @@ def _merge_durations(target: Durations, value: Any) -> None:
         target.count += count
         target.pre = None
         return
-    buckets: Counter[int] = Counter()
-    for item in raw:
-        if type(item) is not list or len(item) != 2:
-            raise _bad("duration histogram")
-        index, n = item
-        if type(index) is not int or type(n) is not int or n <= 0:
-            raise _bad("duration histogram")
-        if not 0 <= index <= Durations.MAX_BUCKET:
-            raise _bad("duration histogram")
-        buckets[index] += n
+    buckets = _pairs(raw, int)
+    if buckets and (min(buckets) < 0 or max(buckets) > Durations.MAX_BUCKET):
+        raise _bad("duration histogram")
     if sum(buckets.values()) != count:
         raise _bad("duration histogram")
-    target.merge(Durations(buckets=buckets, count=count))
+    target.merge(Durations(buckets=Counter(buckets), count=count))
 
 
 @dataclass(frozen=True, slots=True)

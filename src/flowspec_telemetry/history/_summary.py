@@ -7,7 +7,11 @@ that asked (`key`, e.g. the stats or the insights accumulator), the partial
 result of folding every event of the archive, plus what the reader needs to
 decide whether it may use it for a window: the events and skipped lines
 read, the earliest and latest timestamp (compared as text, as the window
-is), the events without a text timestamp, and the events per UTC day.
+is) and the events without a text timestamp. A window that covers the whole
+archive merges its state; one that misses it skips it; one that cuts it (at
+most the archives at its two ends, a rotation's worth of events each) reads
+that archive's lines. Counts per UTC day are part of the insights state
+(`activity.by_day`), so a one-day window over whole archives never parses.
 
 Trust. A summary is used only when all of these hold, else the archive is
 read again and the summary rewritten: it parses, its `format` is ours, it
@@ -40,7 +44,7 @@ __all__ = [
     "write",
 ]
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 SUFFIX: Final = ".summary.json"
 MAX_SUMMARY_BYTES: Final = 64 << 20  # larger is not ours: refused unread
 
@@ -99,9 +103,15 @@ def archive_id(archive: Path) -> ArchiveId | None:
 
 
 class Summary:
-    """One archive's summary: read stats, time range and the states of folds by key."""
+    """One archive's summary: read stats, time range and the states of folds by key.
 
-    __slots__ = ("days", "events", "max_ts", "min_ts", "skipped", "states", "untimed")
+    On disk it is two lines of JSON: a small header (everything but the
+    states, plus which keys it holds), then the states. The reader plans
+    with the header alone and parses the states only of the archives it
+    merges, once.
+    """
+
+    __slots__ = ("events", "keys", "max_ts", "min_ts", "skipped", "states", "untimed")
 
     def __init__(self) -> None:
         self.events = 0
@@ -109,21 +119,17 @@ class Summary:
         self.untimed = 0  # events whose timestamp is not text: no window keeps them
         self.min_ts: str | None = None
         self.max_ts: str | None = None
-        self.days: dict[str, int] = {}
+        self.keys: frozenset[str] = frozenset()
         self.states: dict[str, Any] = {}
 
-    def see(self, event: dict[str, Any]) -> None:
-        """Note one event's timestamp (the fold's state is kept by the caller)."""
-        ts = event.get("timestamp")
-        if type(ts) is not str:
-            self.untimed += 1
-            return
-        if self.min_ts is None or ts < self.min_ts:
-            self.min_ts = ts
-        if self.max_ts is None or ts > self.max_ts:
-            self.max_ts = ts
-        day = ts[:10]
-        self.days[day] = self.days.get(day, 0) + 1
+    def see_all(self, timestamps: list[Any]) -> None:
+        """Note the events' timestamps (earliest, latest, how many are not text)."""
+        texts = [ts for ts in timestamps if type(ts) is str]
+        self.untimed += len(timestamps) - len(texts)
+        if texts:
+            lo, hi = min(texts), max(texts)
+            self.min_ts = lo if self.min_ts is None or lo < self.min_ts else self.min_ts
+            self.max_ts = hi if self.max_ts is None or hi > self.max_ts else self.max_ts
 
     def covered(self, since: str | None, until: str | None) -> bool | None:
         """True: every event is in [since, until); False: none is; None: the window cuts it."""
@@ -138,7 +144,7 @@ class Summary:
         inside = (since is None or self.min_ts >= since) and (until is None or self.max_ts < until)
         return True if inside and not self.untimed else None
 
-    def to_json(self, ident: ArchiveId) -> dict[str, Any]:
+    def header(self, ident: ArchiveId) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "archive": ident.to_json(),
@@ -147,44 +153,41 @@ class Summary:
             "untimed": self.untimed,
             "min_ts": self.min_ts,
             "max_ts": self.max_ts,
-            "days": self.days,
-            "states": self.states,
+            "keys": sorted(self.states),
         }
 
     @classmethod
-    def from_json(cls, data: Any, ident: ArchiveId) -> Summary | None:
-        """The summary in `data` if it is well formed and names `ident`; else None."""
+    def from_header(cls, data: Any, ident: ArchiveId) -> Summary | None:
+        """The summary `data` describes if it is well formed and names `ident`; else None."""
         if type(data) is not dict or data.get("format") != FORMAT:
             return None
         if data.get("archive") != ident.to_json():
             return None  # stale: the archive changed (or this is another archive's summary)
         out = cls()
-        try:
-            for name in ("events", "skipped", "untimed"):
-                value = data[name]
-                if type(value) is not int or value < 0:
-                    return None
-                setattr(out, name, value)
-            for name in ("min_ts", "max_ts"):
-                value = data[name]
-                if value is not None and type(value) is not str:
-                    return None
-                setattr(out, name, value)
-            days, states = data["days"], data["states"]
-        except KeyError:
+        for name in ("events", "skipped", "untimed"):
+            value = data.get(name)
+            if type(value) is not int or value < 0:
+                return None
+            setattr(out, name, value)
+        for name in ("min_ts", "max_ts"):
+            value = data.get(name)
+            if value is not None and type(value) is not str:
+                return None
+            setattr(out, name, value)
+        keys = data.get("keys")
+        if type(keys) is not list or not all(type(k) is str for k in keys):
             return None
-        if type(days) is not dict or not all(type(n) is int for n in days.values()):
+        if (out.min_ts is None) != (out.max_ts is None) or out.untimed > out.events:
             return None
-        if type(states) is not dict:
-            return None
-        if (out.min_ts is None) != (out.max_ts is None):
-            return None
-        out.days, out.states = days, states
+        out.keys = frozenset(keys)
         return out
 
 
-def load(archive: Path, ident: ArchiveId) -> Summary | None:
-    """The archive's summary when present, ours, current and well formed; else None."""
+def load(archive: Path, ident: ArchiveId, *, states: bool = True) -> Summary | None:
+    """The archive's summary when present, ours, current and well formed; else None.
+
+    With `states=False` only the header is parsed (`keys` says what it holds).
+    """
     path = summary_path(archive)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
@@ -200,11 +203,18 @@ def load(archive: Path, ident: ArchiveId) -> Summary | None:
         return None
     finally:
         os.close(fd)
+    head, _, body = raw.partition(b"\n")
     try:
-        data = orjson.loads(raw)
+        out = Summary.from_header(orjson.loads(head), ident)
+        if out is None or not states:
+            return out
+        found = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    return Summary.from_json(data, ident)
+    if type(found) is not dict or set(found) != out.keys:
+        return None
+    out.states = found
+    return out
 
 
 def write(archive: Path, ident: ArchiveId, summary: Summary) -> bool:
@@ -215,7 +225,7 @@ def write(archive: Path, ident: ArchiveId, summary: Summary) -> bool:
     """
     path = summary_path(archive)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = orjson.dumps(summary.to_json(ident))
+    data = orjson.dumps(summary.header(ident)) + b"\n" + orjson.dumps(summary.states) + b"\n"
     try:
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600

@@ -39,6 +39,7 @@ from flowspec_telemetry.core.store import (
     archive_paths,
     line_batches,
     open_for_reading,
+    read_batches,
 )
 from flowspec_telemetry.history import _summary
 from flowspec_telemetry.history.fast_reader import iter_file as read_events
@@ -229,11 +230,12 @@ def _run(spec: FoldSpec[A], window: Window, job: Piece) -> tuple[A, ReadStats]:
         return acc, read
     ident = _summary.archive_id(job.path)
     summary = _summary.Summary()
-    see = summary.see
     add = spec.adder(acc)
-    for event in _events_of(job, read):
-        see(event)
-        add(event)
+    for parts in read_batches(job.path, read):
+        events = parse_batch(parts, read)
+        summary.see_all([e.get("timestamp") for e in events])
+        for event in events:
+            add(event)
     summary.events, summary.skipped = read.events, read.skipped
     if ident is not None and ident == _summary.archive_id(job.path):
         old = _summary.load(job.path, ident)
@@ -325,8 +327,8 @@ def _plan_archive(
     ident = _summary.archive_id(path)
     if ident is None:
         return Piece(path), _size(path) * 8
-    found = _summary.load(path, ident) if path not in distrust else None
-    if found is None or spec.key not in found.states:
+    found = _summary.load(path, ident, states=False) if path not in distrust else None
+    if found is None or spec.key not in found.keys:
         return Piece(path, summarise=True), ident.uncompressed
     covered = None if window.filtered else found.covered(window.since, window.until)
     if covered is None:  # the window cuts it (or filters): read the part it keeps
