@@ -94,8 +94,13 @@ def _answers(root: Path, since: str | None, until: str | None, **kw: Any) -> tup
     until=WINDOW_ENDS,
 )
 def test_the_same_answers_with_and_without_summaries(
-    archives: list[list[bytes]], live: list[bytes], since: str | None, until: str | None
+    archives: list[list[bytes]],
+    live: list[bytes],
+    since: str | None,
+    until: str | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(reader, "ROLLUP_SIZE", 2)  # rollups of two archives: some form here
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _write(root / ".flowspec", archives, live)
@@ -104,10 +109,14 @@ def test_the_same_answers_with_and_without_summaries(
         cold = _answers(root, since, until)  # builds the summaries
         assert len(list((root / ".flowspec").glob("*.summary.json"))) == len(archives)
         warm = _answers(root, since, until)  # merges them
-        everything = _answers(root, None, None)  # another window over the same summaries
+        everything = _answers(root, None, None)  # another window; forms the rollups
+        rolled = _answers(root, since, until)  # merges rollups where the window allows
         assert json.dumps(cold) == json.dumps(reference)  # key order (ties) included
         assert json.dumps(warm) == json.dumps(reference)
+        assert json.dumps(rolled) == json.dumps(reference)
         assert json.dumps(everything) == json.dumps(_answers(root, None, None, summaries=False))
+        rollups = list((root / ".flowspec").glob("*.rollup.json"))
+        assert len(rollups) == len(archives) // 2
 
 
 def _archived(consented: Path) -> Path:
@@ -293,3 +302,34 @@ def test_distinct_switches_to_a_bitmap_past_its_limit(monkeypatch: pytest.Monkey
     assert Distinct.from_state(one.to_state()) == one
     with pytest.raises(ValueError, match="bitmap"):
         Distinct.from_state({"bits": "AAAA"})
+
+
+def test_a_rollup_stands_for_its_archives_only_while_they_are_unchanged(
+    consented: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "ROLLUP_SIZE", 2)
+    folder = consented / ".flowspec"
+    _write(folder, [[dumps_line(_event(i, n)) for i in range(50)] for n in range(5)], [])
+    want = project_insights(consented, summaries=False)
+    assert project_insights(consented) == want  # builds summaries and two rollups
+    rollups = sorted(folder.glob("*.rollup.json"))
+    assert [p.name for p in rollups] == [
+        "telemetry-20261101-1.rollup.json",
+        "telemetry-20261101-3.rollup.json",
+    ]
+    assert rollups[0].stat().st_mode & 0o777 == 0o600
+    assert project_insights(consented) == want  # from the rollups
+    # The second archive is replaced: the first rollup no longer stands for it.
+    second = folder / "telemetry-20261101-2.jsonl.gz"
+    second.write_bytes(gzip.compress(b"".join(dumps_line(_event(i, 7)) for i in range(9))))
+    want = project_insights(consented, summaries=False)
+    assert project_insights(consented) == want
+    assert project_insights(consented) == want
+    # A damaged rollup is ignored.
+    rollups[1].write_bytes(rollups[1].read_bytes().replace(b'"events":', b'"events":-', 1))
+    assert project_insights(consented) == want
+    # Retention takes the oldest archive, and the rollup anchored at it.
+    (folder / "telemetry-20261101-1.jsonl.gz").unlink()
+    rotation.enforce_limits(folder, rotation.Policy(retention_days=10**5))
+    assert not rollups[0].exists()
+    assert project_insights(consented) == project_insights(consented, summaries=False)

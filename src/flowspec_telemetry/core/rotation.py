@@ -279,7 +279,7 @@ def enforce_limits(folder: StrPath, policy: Policy, *, now: float | None = None)
     now = time.time() if now is None else now
     cutoff = _utc_day(now - policy.retention_days * 86_400)
     archives: list[tuple[str, int, str, int]] = []
-    summaries: dict[tuple[str, int], tuple[str, int]] = {}
+    summaries: dict[tuple[str, int], list[tuple[str, int]]] = {}
     kept: set[tuple[str, int]] = set()  # (date, number) of every archive or pending file
     total = 0
     for entry in os.scandir(folder):
@@ -298,12 +298,13 @@ def enforce_limits(folder: StrPath, policy: Policy, *, now: float | None = None)
             kept.add((m.group(1), int(m.group(2))))
             total += size
         elif s := SUMMARY_RE.match(entry.name):
-            summaries[(s.group(1), int(s.group(2)))] = (entry.path, size)
+            summaries.setdefault((s.group(1), int(s.group(2))), []).append((entry.path, size))
             total += size
-    for key, (path, size) in list(summaries.items()):
+    for key, found in list(summaries.items()):
         if key not in kept:  # its archive is gone: nothing to summarise
-            _unlink(path)
-            total -= size
+            for path, size in found:
+                _unlink(path)
+                total -= size
             del summaries[key]
     archives.sort()
     deleted = []
@@ -312,10 +313,9 @@ def enforce_limits(folder: StrPath, policy: Policy, *, now: float | None = None)
             _unlink(path)
             total -= size
             deleted.append(os.path.basename(path))
-            summary = summaries.pop((day, number), None)
-            if summary is not None:
-                _unlink(summary[0])
-                total -= summary[1]
+            for summary, summary_size in summaries.pop((day, number), []):
+                _unlink(summary)
+                total -= summary_size
     return deleted
 
 

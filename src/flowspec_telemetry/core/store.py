@@ -67,7 +67,7 @@ ARCHIVE_RE: Final = re.compile(r"^telemetry-(\d{8})-(\d+)\.jsonl\.gz$")
 # A rotated file not yet compressed (see `rotation`): read like an archive.
 PENDING_RE: Final = re.compile(r"^telemetry-pending-(\d{8})-(\d+)\.jsonl$")
 # What the readers keep about an archive (`history._summary`): beside it, same date and number.
-SUMMARY_RE: Final = re.compile(r"^telemetry-(\d{8})-(\d+)\.summary\.json$")
+SUMMARY_RE: Final = re.compile(r"^telemetry-(\d{8})-(\d+)\.(?:summary|rollup)\.json$")
 GITIGNORE: Final = ".gitignore"
 GITIGNORE_MARK: Final = "# flowspec-telemetry: local usage analytics never belong in git"
 GITIGNORE_BODY: Final = f"{GITIGNORE_MARK}\ntelemetry*\n.telemetry*\n"

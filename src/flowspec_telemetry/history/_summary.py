@@ -35,17 +35,22 @@ import orjson
 
 __all__ = [
     "FORMAT",
+    "ROLLUP_SUFFIX",
     "SUFFIX",
     "ArchiveId",
     "Summary",
     "archive_id",
     "load",
+    "load_rollup",
+    "rollup_path",
     "summary_path",
     "write",
+    "write_rollup",
 ]
 
 FORMAT: Final = 2
 SUFFIX: Final = ".summary.json"
+ROLLUP_SUFFIX: Final = ".rollup.json"
 MAX_SUMMARY_BYTES: Final = 64 << 20  # larger is not ours: refused unread
 
 
@@ -84,6 +89,12 @@ def summary_path(archive: Path) -> Path:
     return archive.with_name(stem + SUFFIX)
 
 
+def rollup_path(anchor: Path) -> Path:
+    """`telemetry-<date>-<n>.rollup.json`: the merged summaries of a run of archives
+    (`reader.ROLLUP_SIZE` of them) that starts at `anchor`."""
+    return summary_path(anchor).with_name(summary_path(anchor).name[: -len(SUFFIX)] + ROLLUP_SUFFIX)
+
+
 def archive_id(archive: Path) -> ArchiveId | None:
     """The archive's identity, or None when it cannot be read as a plain file."""
     try:
@@ -111,7 +122,7 @@ class Summary:
     merges, once.
     """
 
-    __slots__ = ("events", "keys", "max_ts", "min_ts", "skipped", "states", "untimed")
+    __slots__ = ("events", "keys", "max_ts", "members", "min_ts", "skipped", "states", "untimed")
 
     def __init__(self) -> None:
         self.events = 0
@@ -121,6 +132,7 @@ class Summary:
         self.max_ts: str | None = None
         self.keys: frozenset[str] = frozenset()
         self.states: dict[str, Any] = {}
+        self.members: list[tuple[str, ArchiveId]] = []  # a rollup's archives, in order
 
     def see_all(self, timestamps: list[Any]) -> None:
         """Note the events' timestamps (earliest, latest, how many are not text)."""
@@ -144,10 +156,25 @@ class Summary:
         inside = (since is None or self.min_ts >= since) and (until is None or self.max_ts < until)
         return True if inside and not self.untimed else None
 
-    def header(self, ident: ArchiveId) -> dict[str, Any]:
+    def add(self, other: Summary) -> None:
+        """Take in the counts and time range of the next archive of a run (a rollup)."""
+        self.events += other.events
+        self.skipped += other.skipped
+        self.untimed += other.untimed
+        for ts in (other.min_ts, other.max_ts):
+            if ts is not None:
+                self.min_ts = ts if self.min_ts is None or ts < self.min_ts else self.min_ts
+                self.max_ts = ts if self.max_ts is None or ts > self.max_ts else self.max_ts
+
+    def header(self, ident: ArchiveId | None) -> dict[str, Any]:
+        where: dict[str, Any] = (
+            {"archive": ident.to_json()}
+            if ident is not None
+            else {"members": [[name, i.to_json()] for name, i in self.members]}
+        )
         return {
             "format": FORMAT,
-            "archive": ident.to_json(),
+            **where,
             "events": self.events,
             "skipped": self.skipped,
             "untimed": self.untimed,
@@ -157,13 +184,41 @@ class Summary:
         }
 
     @classmethod
-    def from_header(cls, data: Any, ident: ArchiveId) -> Summary | None:
-        """The summary `data` describes if it is well formed and names `ident`; else None."""
+    def from_header(cls, data: Any, ident: ArchiveId | None) -> Summary | None:
+        """The summary `data` describes if it is well formed and names `ident` (or, for a
+        rollup, `ident` None, its members); else None."""
         if type(data) is not dict or data.get("format") != FORMAT:
             return None
-        if data.get("archive") != ident.to_json():
-            return None  # stale: the archive changed (or this is another archive's summary)
         out = cls()
+        if ident is None:
+            members = data.get("members")
+            if type(members) is not list or not members:
+                return None
+            for item in members:
+                if type(item) is not list or len(item) != 2 or type(item[0]) is not str:
+                    return None
+                fields = item[1]
+                if type(fields) is not dict or set(fields) != {
+                    "size",
+                    "mtime_ns",
+                    "ino",
+                    "trailer",
+                }:
+                    return None
+                if type(fields["trailer"]) is not str or not all(
+                    type(fields[k]) is int for k in ("size", "mtime_ns", "ino")
+                ):
+                    return None
+                out.members.append(
+                    (
+                        item[0],
+                        ArchiveId(
+                            fields["size"], fields["mtime_ns"], fields["ino"], fields["trailer"]
+                        ),
+                    )
+                )
+        elif data.get("archive") != ident.to_json():
+            return None  # stale: the archive changed (or this is another archive's summary)
         for name in ("events", "skipped", "untimed"):
             value = data.get(name)
             if type(value) is not int or value < 0:
@@ -188,7 +243,16 @@ def load(archive: Path, ident: ArchiveId, *, states: bool = True) -> Summary | N
 
     With `states=False` only the header is parsed (`keys` says what it holds).
     """
-    path = summary_path(archive)
+    return _load(summary_path(archive), ident, states=states)
+
+
+def load_rollup(anchor: Path, *, states: bool = True) -> Summary | None:
+    """The rollup starting at `anchor` when well formed (its `members` are for the
+    caller to compare with the archives as they are now); else None."""
+    return _load(rollup_path(anchor), None, states=states)
+
+
+def _load(path: Path, ident: ArchiveId | None, *, states: bool) -> Summary | None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
@@ -223,9 +287,17 @@ def write(archive: Path, ident: ArchiveId, summary: Summary) -> bool:
     A reader that cannot write (a read-only folder, a full disk) still
     answers: it just reads the archive again next time.
     """
-    path = summary_path(archive)
+    return _write(summary_path(archive), summary.header(ident), summary.states)
+
+
+def write_rollup(anchor: Path, rollup: Summary) -> bool:
+    """Write the rollup of `rollup.members` (the first of which is `anchor`)."""
+    return _write(rollup_path(anchor), rollup.header(None), rollup.states)
+
+
+def _write(path: Path, header: dict[str, Any], states: dict[str, Any]) -> bool:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = orjson.dumps(summary.header(ident)) + b"\n" + orjson.dumps(summary.states) + b"\n"
+    data = orjson.dumps(header) + b"\n" + orjson.dumps(states) + b"\n"
     try:
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600

@@ -112,3 +112,26 @@ def iter_file(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, 
     stats = stats if stats is not None else ReadStats()
     for parts in read_batches(path, stats):
         yield from parse_batch(parts, stats)
+
+
+def parse_batch_raw(
+    parts: list[bytes], stats: ReadStats
+) -> list[tuple[bytes | None, dict[str, Any]]]:
+    """`parse_batch`, each event with the line it came from (None when the reference
+    parser read it), so a writer of stored lines can copy a line that needs no change."""
+    if _orjson_loads is None:
+        return [(None, event) for event in parse_batch(parts, stats)]
+    loads = _orjson_loads
+    out: list[tuple[bytes | None, dict[str, Any]]] = []
+    append = out.append
+    for raw in parts:
+        try:
+            obj = loads(raw)
+        except ValueError:
+            obj = None
+        if _accepted(obj):
+            append((raw, obj))
+        else:
+            _fallback(raw, stats, lambda event: append((None, event)))
+    stats.events += len(out)
+    return out

@@ -28,7 +28,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
@@ -43,7 +43,7 @@ from flowspec_telemetry.core.store import (
 )
 from flowspec_telemetry.history import _summary
 from flowspec_telemetry.history.fast_reader import iter_file as read_events
-from flowspec_telemetry.history.fast_reader import parse_batch
+from flowspec_telemetry.history.fast_reader import parse_batch, parse_batch_raw
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -55,12 +55,14 @@ __all__ = [
     "history_files",
     "in_window",
     "iter_events",
+    "iter_stored",
     "split_file",
 ]
 
 A = TypeVar("A")
 
 PARALLEL_MIN_BYTES: Final = 48 << 20  # less parsing than this is done in this process
+ROLLUP_SIZE: Final = 32  # archives per rollup (a summary of summaries)
 _PIECE_MIN_BYTES: Final = 16 << 20
 _SCAN_BLOCK: Final = 1 << 16
 
@@ -140,6 +142,22 @@ def iter_events(
         yield from events if keep is None else filter(keep, events)
 
 
+def iter_stored(
+    root: Path | str,
+    names: ToolNames = FLOWSPEC,
+    stats: ReadStats | None = None,
+    window: Window | None = None,
+) -> Iterator[tuple[bytes | None, dict[str, Any]]]:
+    """`iter_events`, each event with its stored line (None when the line needed the
+    reference parser), for writers that can copy a line instead of encoding it again."""
+    stats = stats if stats is not None else ReadStats()
+    keep = (window or EVERYTHING).matcher()
+    for path in history_files(root, names):
+        for parts in read_batches(path, stats):
+            pairs = parse_batch_raw(parts, stats)
+            yield from pairs if keep is None else (p for p in pairs if keep(p[1]))
+
+
 # ------------------------------------------------------------------- folding
 
 
@@ -176,6 +194,7 @@ class Piece:
     start: int = 0
     end: int | None = None
     summarise: bool = False  # an archive without a usable summary: write one
+    ident: _summary.ArchiveId | None = field(default=None, compare=False)
 
 
 class _Range:
@@ -223,11 +242,19 @@ def _fold_into(spec: FoldSpec[A], acc: A, events: Iterable[dict[str, Any]], wind
 
 def _run(spec: FoldSpec[A], window: Window, job: Piece) -> tuple[A, ReadStats]:
     """Parse one job and fold it; an archive being summarised is folded whole first."""
+    acc, read, _ = _run_job(spec, window, job)
+    return acc, read
+
+
+def _run_job(
+    spec: FoldSpec[A], window: Window, job: Piece
+) -> tuple[A, ReadStats, _summary.Summary | None]:
+    """`_run`, plus the summary written for an archive (None for other jobs)."""
     read = ReadStats()
     acc = spec.new()
     if not job.summarise:
         _fold_into(spec, acc, _events_of(job, read), window)
-        return acc, read
+        return acc, read, None
     ident = _summary.archive_id(job.path)
     summary = _summary.Summary()
     add = spec.adder(acc)
@@ -245,11 +272,11 @@ def _run(spec: FoldSpec[A], window: Window, job: Piece) -> tuple[A, ReadStats]:
         _summary.write(job.path, ident, summary)
     covered = summary.covered(window.since, window.until) if not window.filtered else None
     if covered is True:
-        return acc, read
+        return acc, read, summary
     acc = spec.new()
     if covered is None:  # the window cuts this archive: fold the part it keeps
         _fold_into(spec, acc, _events_of(Piece(job.path), ReadStats()), window)
-    return acc, read
+    return acc, read, None
 
 
 def _next_line_start(path: Path, pos: int, size: int) -> int:
@@ -308,13 +335,41 @@ def _size(path: Path) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
-    """An archive answered from its summary: `inside` True merges its state, False skips it."""
+    """An archive (or, `rollup`, a run of them) answered from its summary: `inside` True
+    merges its state, False skips it."""
 
     path: Path
-    ident: _summary.ArchiveId
+    ident: _summary.ArchiveId | None
     inside: bool
-    events: int
-    skipped: int
+    summary: _summary.Summary  # its header (no states)
+    rollup: bool = False
+
+    @property
+    def read(self) -> ReadStats:
+        files = len(self.summary.members) if self.rollup else 1
+        return ReadStats(self.summary.events, self.summary.skipped, files)
+
+
+def _plan_rollup(
+    spec: FoldSpec[A], archives: list[Path], start: int, window: Window, distrust: set[Path]
+) -> _Kept | None:
+    """The rollup of the archives from `start` on, if one names them exactly as they are."""
+    anchor = archives[start]
+    if _summary.rollup_path(anchor) in distrust:
+        return None
+    found = _summary.load_rollup(anchor, states=False)
+    if found is None or spec.key not in found.keys:
+        return None
+    members = found.members
+    if start + len(members) > len(archives):
+        return None
+    for (name, ident), path in zip(members, archives[start:], strict=False):
+        if path.name != name or _summary.archive_id(path) != ident:
+            return None  # an archive of the run changed or went: use their own summaries
+    covered = None if window.filtered else found.covered(window.since, window.until)
+    if covered is None:
+        return None
+    return _Kept(anchor, None, covered, found, rollup=True)
 
 
 def _plan_archive(
@@ -329,11 +384,11 @@ def _plan_archive(
         return Piece(path), _size(path) * 8
     found = _summary.load(path, ident, states=False) if path not in distrust else None
     if found is None or spec.key not in found.keys:
-        return Piece(path, summarise=True), ident.uncompressed
+        return Piece(path, summarise=True, ident=ident), ident.uncompressed
     covered = None if window.filtered else found.covered(window.since, window.until)
     if covered is None:  # the window cuts it (or filters): read the part it keeps
         return Piece(path), ident.uncompressed
-    return _Kept(path, ident, covered, found.events, found.skipped), 0
+    return _Kept(path, ident, covered, found), 0
 
 
 def fold(
@@ -383,10 +438,18 @@ def _fold(
 ) -> tuple[A, ReadStats]:
     slots: list[_Kept | Piece] = []
     todo_bytes = 0
-    for path in archive_paths(folder):
-        slot, cost = _plan_archive(spec, path, window, summaries, distrust)
+    archives = archive_paths(folder)
+    i = 0
+    while i < len(archives):
+        group = _plan_rollup(spec, archives, i, window, distrust) if summaries else None
+        if group is not None:
+            slots.append(group)
+            i += len(group.summary.members)
+            continue
+        slot, cost = _plan_archive(spec, archives[i], window, summaries, distrust)
         slots.append(slot)
         todo_bytes += cost
+        i += 1
     count = _workers() if workers is None else workers
     live = folder / EVENTS_FILE
     todo_bytes += _size(live)
@@ -398,41 +461,97 @@ def _fold(
 
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(min(count, len(jobs))) as pool:
-            done = pool.imap(functools.partial(_run, spec, window), jobs, chunksize=1)
+            done = pool.imap(functools.partial(_run_job, spec, window), jobs, chunksize=1)
             return _merge_in_order(spec, slots, iter(done), window)
-    return _merge_in_order(spec, slots, (_run(spec, window, job) for job in jobs), window)
+    return _merge_in_order(spec, slots, (_run_job(spec, window, job) for job in jobs), window)
+
+
+class _Run:
+    """Consecutive whole archives merged a second time, into a rollup-to-be."""
+
+    def __init__(self, spec: FoldSpec[Any]) -> None:
+        self.spec = spec
+        self.acc = spec.new()
+        self.summary = _summary.Summary()
+
+    def reset(self) -> None:
+        self.acc = self.spec.new()
+        self.summary = _summary.Summary()
+
+    def take(self, path: Path, ident: _summary.ArchiveId, summary: _summary.Summary) -> None:
+        self.summary.members.append((path.name, ident))
+        self.summary.add(summary)
+        if len(self.summary.members) == ROLLUP_SIZE:
+            self.write(path.with_name(self.summary.members[0][0]))
+
+    def write(self, anchor: Path) -> None:
+        old = _summary.load_rollup(anchor)
+        if old is not None and old.members == self.summary.members:  # keep other folds' states
+            self.summary.states.update(old.states)
+        self.summary.states[self.spec.key] = self.spec.dump(self.acc)
+        _summary.write_rollup(anchor, self.summary)
+        self.reset()
 
 
 def _merge_in_order(
     spec: FoldSpec[A],
     slots: list[_Kept | Piece],
-    results: Iterator[tuple[A, ReadStats]],
+    results: Iterator[tuple[A, ReadStats, _summary.Summary | None]],
     window: Window,
 ) -> tuple[A, ReadStats]:
-    """Merge every part in file order (so ties keep the order a single pass gives them)."""
+    """Merge every part in file order (so ties keep the order a single pass gives them).
+
+    Reading everything, runs of `ROLLUP_SIZE` archives merged one by one are
+    also merged into a rollup, which later reads merge instead of its members.
+    """
     total = spec.new()
     read = ReadStats()
+    run = _Run(spec) if window.everything else None
     for slot in slots:
         if isinstance(slot, Piece):
-            acc, part = next(results)
+            acc, part, summary = next(results)
             spec.merge(total, acc)
+            if run is not None and summary is not None and slot.ident is not None:
+                spec.merge(run.acc, acc)
+                run.take(slot.path, slot.ident, summary)
+            elif run is not None:
+                run.reset()
         else:
-            part = ReadStats(slot.events, slot.skipped, 1)
+            part = slot.read
             if slot.inside:
-                _merge_kept(spec, total, slot)
+                state = _kept_state(spec, slot)
+                _merge_state(spec, total, state, slot)
+                if run is not None and not slot.rollup and slot.ident is not None:
+                    _merge_state(spec, run.acc, state, slot)
+                    run.take(slot.path, slot.ident, slot.summary)
+                elif run is not None:
+                    run.reset()
         read.events += part.events
         read.skipped += part.skipped
         read.files += part.files
     return total, read
 
 
-def _merge_kept(spec: FoldSpec[A], total: A, kept: _Kept) -> None:
-    """Merge an archive's summary into `total`; `_Distrust` when it is not what we wrote."""
-    found = _summary.load(kept.path, kept.ident)
-    state = found.states.get(spec.key) if found is not None else None
+def _kept_state(spec: FoldSpec[A], kept: _Kept) -> Any:
+    """The state `kept` holds for `spec`; `_Distrust` when it is gone or changed."""
+    if kept.rollup:
+        found = _summary.load_rollup(kept.path)
+        same = found is not None and found.members == kept.summary.members
+        where = _summary.rollup_path(kept.path)
+    else:
+        assert kept.ident is not None  # noqa: S101 - an archive's slot has its identity
+        found = _summary.load(kept.path, kept.ident)
+        same = found is not None
+        where = kept.path
+    state = found.states.get(spec.key) if found is not None and same else None
+    if state is None:  # removed or changed since it was planned
+        raise _Distrust(where)
+    return state
+
+
+def _merge_state(spec: FoldSpec[A], total: A, state: Any, kept: _Kept) -> None:
     try:
-        if state is None:  # removed or changed since it was planned
-            raise ValueError("summary gone")
         spec.merge_state(total, state)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
-        raise _Distrust(kept.path) from None
+        where = _summary.rollup_path(kept.path) if kept.rollup else kept.path
+        raise _Distrust(where) from None
