@@ -83,6 +83,8 @@ def summary_us(samples_ns: list[int]) -> dict[str, float]:
         "median_us": statistics.median(us),
         "p90_us": percentile(us, 90),
         "p99_us": percentile(us, 99),
+        "p999_us": percentile(us, 99.9),
+        "max_us": max(us),
         "mean_us": statistics.fmean(us),
         "min_us": min(us),
     }
@@ -133,6 +135,31 @@ def measure_on(root: Path, events: int, *, use_cwd: bool) -> dict[str, Any]:
     if failures:
         raise SystemExit(f"track() recorded nothing for {failures} calls: consent not on?")
     return {"track": summary_us(track_ns), "floor": summary_us(floor_ns)}
+
+
+def measure_rotating(root: Path, events: int, max_events: int) -> dict[str, Any]:
+    """`track()` per call while the store rotates every `max_events` events: the calls
+    that rotate are among those timed (compression runs in a background thread)."""
+    os.environ["FLOWSPEC_TELEMETRY_MAX_EVENTS"] = str(max_events)
+    default_tracker().invalidate()
+    try:
+        for i in range(200):
+            etype, kw = _CALLS[i % len(_CALLS)]
+            track(etype, **kw, project_root=root)
+        clock = time.perf_counter_ns
+        samples: list[int] = []
+        for i in range(events):
+            etype, kw = _CALLS[i % len(_CALLS)]
+            t0 = clock()
+            track(etype, **kw, project_root=root)
+            samples.append(clock() - t0)
+    finally:
+        os.environ.pop("FLOWSPEC_TELEMETRY_MAX_EVENTS", None)
+        default_tracker().invalidate()
+    rotated = [p.name for p in (root / ".flowspec").iterdir() if p.name.startswith("telemetry-")]
+    out = summary_us(samples)
+    out["rotated_files"] = sum(1 for n in rotated if n.endswith((".jsonl.gz", ".jsonl")))
+    return out
 
 
 def per_call_us(fn: Callable[[], object], batches: int, size: int) -> dict[str, float]:
@@ -193,6 +220,8 @@ def main() -> int:
     result["on_explicit_root"] = measure_on(explicit, events, use_cwd=False)
     default_tracker().invalidate()
     result["on_cwd"] = measure_on(by_cwd, events, use_cwd=True)
+    rotating = make_project(scratch / "on-rotating", workflow, consent_yes=True)
+    result["on_rotating"] = measure_rotating(rotating, events, max(100, events // 10))
     result["off"] = measure_off(scratch, workflow, off_batches)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

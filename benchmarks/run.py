@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gzip
 import json
 import os
 import platform
@@ -479,6 +480,186 @@ def measure_readers(
     return results
 
 
+# Floors for the archived histories: the same events, read the cheapest way.
+ORJSON_FLOOR_CODE: Final = (
+    "import gzip, sys, orjson\n"
+    "n = 0\n"
+    "loads = orjson.loads\n"
+    "for name in sys.argv[1:]:\n"
+    "    fh = gzip.open(name, 'rb') if name.endswith('.gz') else open(name, 'rb')\n"
+    "    with fh:\n"
+    "        for line in fh:\n"
+    "            loads(line)\n"
+    "            n += 1\n"
+    "print(n)\n"
+)
+CSV_FLOOR_CODE: Final = (
+    "import csv, sys, orjson\n"
+    "cols = sys.argv[2].split(',')\n"
+    "with open(sys.argv[1], 'rb') as src, open(sys.argv[3], 'w', newline='') as out:\n"
+    "    w = csv.writer(out, lineterminator='\\r\\n')\n"
+    "    w.writerow(cols)\n"
+    "    for line in src:\n"
+    "        e = orjson.loads(line)\n"
+    "        w.writerow([e.get(c.split('.')[0]) for c in cols])\n"
+)
+
+
+def archived_project(
+    data: Path, size: int, python: Path, env: dict[str, str]
+) -> tuple[Path, list[Path], Path]:
+    """A project holding `size` events as rotation leaves them: 10,000-event gzip
+    archives and a live file. Also writes all lines to one plain file (the bytes the
+    export floors copy). Kept data is reused."""
+    root = data / f"archived-{size}"
+    folder = root / ".flowspec"
+    plain = data / f"archived-{size}.jsonl"
+    marker = root / f".generated-v{DATA_VERSION}-{size}"
+    if not (marker.exists() and plain.exists()):
+        if root.exists():
+            shutil.rmtree(root)
+        make_project(root, python, env, consent_yes=True)
+        start = time.perf_counter()
+        eventgen.write_rotated_history(folder, size)
+        with open(plain, "wb") as out:
+            for path in _history_paths(folder):
+                opener = gzip.open if path.name.endswith(".gz") else open
+                with opener(path, "rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        marker.write_text("ok\n")
+        log(f"generated {size:,} archived events in {time.perf_counter() - start:.1f} s")
+    return root, _history_paths(folder), plain
+
+
+def _history_paths(folder: Path) -> list[Path]:
+    archives = sorted(
+        (p for p in folder.glob("telemetry-*.jsonl.gz")),
+        key=lambda p: (p.name.split("-")[1], int(p.name.split("-")[2].split(".")[0])),
+    )
+    return [*archives, folder / "telemetry.jsonl"]
+
+
+def _forget_summaries(root: Path) -> None:
+    for pattern in ("*.summary.json", "*.rollup.json"):
+        for path in (root / ".flowspec").glob(pattern):
+            path.unlink()
+
+
+def measure_archived(
+    *,
+    info: dict[str, Any],
+    python: Path,
+    data: Path,
+    env: dict[str, str],
+    sizes: Sequence[int],
+    reps: int,
+) -> dict[str, Any]:
+    """Readers over histories in rotated archives: cold (no summaries yet) and warm."""
+    script = info["script"]
+    out: dict[str, Any] = {"sizes": {}}
+    for size in sizes:
+        root, paths, plain = archived_project(data, size, python, env)
+        day = _middle_day(plain)
+        one_day = ["--since", day, "--until", day]
+        row: dict[str, Any] = {"load": load_average(), "ops": {}, "day": day}
+
+        def timed(name: str, argv: list[str], n: int, *, cold: bool = False) -> None:
+            _timed(row, root, env, size, name, argv, n, cold=cold)  # noqa: B023 - called at once
+
+        timed("python -c pass", [str(python), "-c", "pass"], 5)
+        timed("orjson parse floor", [str(python), "-c", ORJSON_FLOOR_CODE, *map(str, paths)], 1)
+        timed("stats --json cold", [script, "stats", "--json"], 1, cold=True)
+        timed("insights --json cold", [script, "insights", "--json"], 1, cold=True)
+        timed("stats --json", [script, "stats", "--json"], reps)  # summaries of both now
+        timed("insights --json", [script, "insights", "--json"], reps)
+        timed("stats --json, one day", [script, "stats", "--json", *one_day], reps)
+        timed("insights --json, one day", [script, "insights", "--json", *one_day], reps)
+        target = data / "export.out"
+        copy = data / "copy.out"
+        timed("cp of the export's bytes", ["cp", str(plain), str(copy)], reps)
+        timed("zcat of the archives", ["sh", "-c", f"zcat {paths[0].parent}/*.gz > {copy}"], 1)
+        export = [script, "export", "--force", "--output", str(target), "--format"]
+        timed("export --format jsonl", [*export, "jsonl"], reps)
+        if size <= 1_000_000:
+            cols = ",".join(CSV_COLUMNS)
+            timed(
+                "orjson + csv.writer floor",
+                [str(python), "-c", CSV_FLOOR_CODE, str(plain), cols, str(copy)],
+                1,
+            )
+            timed("export --format csv", [*export, "csv"], 1)
+        for extra in (target, copy):
+            extra.unlink(missing_ok=True)
+        row["load_after"] = load_average()
+        out["sizes"][str(size)] = row
+    return out
+
+
+def _timed(  # noqa: PLR0917 - a helper of one function
+    row: dict[str, Any],
+    root: Path,
+    env: dict[str, str],
+    size: int,
+    name: str,
+    argv: list[str],
+    n: int,
+    *,
+    cold: bool = False,
+) -> None:
+    """Run `argv` `n` times in `root` (dropping summaries first when `cold`); record it."""
+    runs = []
+    for _ in range(n):
+        if cold:
+            _forget_summaries(root)
+        run = run_child(argv, cwd=root, env=env, memory=True, timeout=3600)
+        if run.code != 0:
+            raise SystemExit(f"{name} failed at {size:,} events:\n{run.stderr[-2000:]}")
+        runs.append(run)
+    row["ops"][name] = {
+        "median_s": statistics.median(r.seconds for r in runs),
+        "min_s": min(r.seconds for r in runs),
+        "peak_mb": max(r.maxrss_mb for r in runs),
+        "runs": n,
+    }
+    log(f"  {size:,} {name}: {row['ops'][name]['median_s']:.2f} s")
+
+
+CSV_COLUMNS: Final = (
+    "schema_version",
+    "event_id",
+    "timestamp",
+    "event_type",
+    "role",
+    "command",
+    "agent",
+    "project_id",
+    "previous_role",
+    "agent_role",
+    "handoff.from_agent",
+    "handoff.to_agent",
+    "session_id",
+    "invocation_id",
+    "duration_ms",
+    "outcome",
+    "source",
+    "context.os",
+    "context.python",
+    "context.tool_version",
+    "context.ci",
+    "extra",
+)
+
+
+def _middle_day(plain: Path) -> str:
+    size = plain.stat().st_size
+    with open(plain, "rb") as fh:
+        fh.seek(size // 2)
+        fh.readline()
+        line = fh.readline()
+    stamp = json.loads(line)["timestamp"]
+    return str(stamp[:10])
+
+
 def _stats_total(text: str) -> int | None:
     try:
         data = json.loads(text)
@@ -817,6 +998,61 @@ def _section_weekly(results: dict[str, Any], parts: list[str]) -> None:
     )
 
 
+def _section_archived(results: dict[str, Any], parts: list[str]) -> None:
+    archived = results.get("archived")
+    if not archived:
+        return
+    floors = {
+        "stats --json": "orjson parse floor",
+        "insights --json": "orjson parse floor",
+        "stats --json cold": "orjson parse floor",
+        "insights --json cold": "orjson parse floor",
+        "stats --json, one day": "orjson parse floor",
+        "insights --json, one day": "orjson parse floor",
+        "export --format jsonl": "cp of the export's bytes",
+        "export --format csv": "orjson + csv.writer floor",
+    }
+    targets = {
+        "stats --json": "<= 1 s, <= 60 MB",
+        "insights --json": "<= 1 s, <= 60 MB",
+        "stats --json, one day": "<= 1 s, <= 60 MB",
+        "insights --json, one day": "<= 1 s, <= 60 MB",
+        "export --format jsonl": "<= 2x cp",
+        "export --format csv": "<= 1.5x floor",
+    }
+    rows = []
+    for size in sorted(archived["sizes"], key=int):
+        row = archived["sizes"][size]
+        for name, entry in row["ops"].items():
+            floor = row["ops"].get(floors.get(name, ""), {})
+            ratio = entry["median_s"] / floor["median_s"] if floor else None
+            ok: bool | None = None
+            if name in targets and "1 s" in targets[name]:
+                ok = entry["median_s"] <= 1 and entry["peak_mb"] <= 60
+            elif name == "export --format jsonl" and ratio is not None:
+                ok = ratio <= 2
+            elif name == "export --format csv" and ratio is not None:
+                ok = ratio <= 1.5
+            rows.append(
+                [
+                    f"{int(size):>10,}  {name}",
+                    fmt(entry["median_s"], " s", 3),
+                    fmt(entry["peak_mb"], " MB"),
+                    fmt(ratio, "x", 2) if ratio is not None else "",
+                    targets.get(name, ""),
+                    verdict(ok) if name in targets else "",
+                ]
+            )
+        rows.append([f"{int(size):>10,}  load average", row["load"], row["load_after"], "", "", ""])
+    parts.append(
+        render_table(
+            "4b. readers over rotated archives (10,000 events each; cold = no summaries yet)",
+            ["events  operation", "median", "peak mem", "vs floor", "target", ""],
+            rows,
+        )
+    )
+
+
 def _section_org(results: dict[str, Any], parts: list[str]) -> None:
     org = results.get("org")
     if not org:
@@ -870,6 +1106,7 @@ def report(results: dict[str, Any]) -> str:
         _section_cold,
         _section_import,
         _section_readers,
+        _section_archived,
         _section_org,
         _section_weekly,
     ):
@@ -933,11 +1170,32 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--cold-reps", type=int, help="cold-start runs per command (default 40)")
     p.add_argument("--org-reports", type=int, help="share reports for org (default 10000)")
     p.add_argument(
+        "--ten-million",
+        action="store_true",
+        help="also a 10M-event archived history (~4 GB of lines to generate; slow)",
+    )
+    p.add_argument(
         "--only",
-        default="inproc,cold,import,readers,org,weekly",
-        help="comma-separated subset of: inproc, cold, import, readers, org, weekly",
+        default="inproc,cold,import,readers,archived,org,weekly",
+        help="comma-separated subset of: inproc, cold, import, readers, archived, org, weekly",
     )
     return p.parse_args(argv)
+
+
+def _run_archived(
+    args: argparse.Namespace, info: dict[str, Any], python: Path, work: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    big = [10_000_000] if args.ten_million else []
+    sizes = [100_000] if args.quick else [1_000_000, *big]
+    log(f"readers over archives at {', '.join(f'{s:,}' for s in sizes)} events")
+    return measure_archived(
+        info=info,
+        python=python,
+        data=work / "data",
+        env=env,
+        sizes=sizes,
+        reps=2 if args.quick else 3,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one flat list of sections
@@ -999,6 +1257,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one flat 
             )
             memory_flatness(readers)
             results["readers"] = readers
+        if "archived" in only:
+            results["archived"] = _run_archived(args, info, python, work, env)
         if "org" in only:
             results["org"] = measure_org(python, work, env, args.org_reports or 10_000)
         if "weekly" in only:
