@@ -333,3 +333,21 @@ def test_a_rollup_stands_for_its_archives_only_while_they_are_unchanged(
     rotation.enforce_limits(folder, rotation.Policy(retention_days=10**5))
     assert not rollups[0].exists()
     assert project_insights(consented) == project_insights(consented, summaries=False)
+
+
+def test_view_with_a_window_skips_archives_outside_it_and_shows_the_same(consented: Path) -> None:
+    from flowspec_telemetry.history import selection
+
+    folder = consented / ".flowspec"
+    _write(folder, [[dumps_line(_event(i, n)) for i in range(40)] for n in range(4)], [])
+    filt = selection.Filter(since="2026-11-04T00:00:00.000Z")
+    before, after = reader.ReadStats(), reader.ReadStats()
+    want = selection.select(consented, 1000, filt, stats=before)
+    project_stats(consented)  # writes the summaries
+    assert selection.select(consented, 1000, filt, stats=after) == want
+    assert len(want) == 40
+    assert (after.events, after.skipped, after.files) == (
+        before.events,
+        before.skipped,
+        before.files,
+    )

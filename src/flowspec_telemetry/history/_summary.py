@@ -13,6 +13,11 @@ most the archives at its two ends, a rotation's worth of events each) reads
 that archive's lines. Counts per UTC day are part of the insights state
 (`activity.by_day`), so a one-day window over whole archives never parses.
 
+A rollup (`telemetry-<date>-<n>.rollup.json`, beside the first archive of
+its run) is the same thing for a run of consecutive archives: the merged
+states, the summed counts, and each member's name and identity. It is used
+only while every member is still there, unchanged, in the same order.
+
 Trust. A summary is used only when all of these hold, else the archive is
 read again and the summary rewritten: it parses, its `format` is ours, it
 names the archive's size, modification time, inode and gzip trailer (CRC-32

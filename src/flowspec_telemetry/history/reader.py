@@ -15,10 +15,14 @@ filters applied here, once:
   (`_summary`); later folds merge the summaries of the archives the window
   covers and parse only the live file, the files waiting for compression,
   and the archives the window cuts (at most the two at its ends, each at most
-  one rotation's worth of events). Partial results merge exactly and in the
-  order of the files, so the answer is the same with or without summaries
-  (a property test holds them together). Large amounts of parsing (a first
-  read, a huge live file) are spread over the machine's cores.
+  one rotation's worth of events). Every `ROLLUP_SIZE` consecutive archives
+  a whole-history read merged one by one also get a rollup (a summary of
+  their summaries, beside the first), so a warm read of 10 million events
+  merges about 30 rollups instead of 1,000 summaries. Partial results merge
+  exactly and in the order of the files, so the answer is the same with or
+  without summaries, ties in order included (a property test holds them
+  together). Large amounts of parsing (a first read, a huge live file) are
+  spread over the machine's cores, sized by uncompressed bytes.
 """
 
 from __future__ import annotations

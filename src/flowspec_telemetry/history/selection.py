@@ -29,6 +29,7 @@ from flowspec_telemetry.core.store import (
     iter_file,
     tail_events,
 )
+from flowspec_telemetry.history import _summary
 from flowspec_telemetry.history.reader import Window, iter_events
 
 __all__ = [
@@ -155,6 +156,8 @@ def select(
             if len(found) >= limit:
                 return list(found)
     for archive in reversed(archive_paths(folder)):
+        if _outside(archive, filt, stats):
+            continue
         need = limit - len(found)
         window_: deque[dict[str, Any]] = deque(
             (e for e in iter_file(archive, stats) if keep(e)), maxlen=need
@@ -163,6 +166,21 @@ def select(
         if len(found) >= limit:
             break
     return list(found)
+
+
+def _outside(archive: Path, filt: Filter, stats: ReadStats) -> bool:
+    """Whether the archive's summary says no event of it is in the window (then it is not
+    read; its counts go into `stats` as if it had been)."""
+    if filt.since is None and filt.until is None:
+        return False
+    ident = _summary.archive_id(archive) if archive.name.endswith(".gz") else None
+    found = _summary.load(archive, ident, states=False) if ident is not None else None
+    if found is None or found.covered(filt.since, filt.until) is not False:
+        return False
+    stats.files += 1
+    stats.events += found.events
+    stats.skipped += found.skipped
+    return True
 
 
 def stream(
