@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowspec_telemetry.analysis._fold_specs import StatsSpec
-from flowspec_telemetry.analysis.stats import Stats, compute_stats, project_stats
+from flowspec_telemetry.analysis.stats import Stats, StatsSpec, compute_stats, project_stats
 from flowspec_telemetry.core.events import dumps_line
 from flowspec_telemetry.core.store import ReadStats, StoreError
 from flowspec_telemetry.history import reader

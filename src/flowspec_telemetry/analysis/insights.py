@@ -24,14 +24,16 @@ The JSON shape is versioned by `INSIGHTS_VERSION`.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+from flowspec_telemetry.analysis import _states
 from flowspec_telemetry.analysis._distinct import Distinct
 from flowspec_telemetry.analysis.question_roles import question_roles
 from flowspec_telemetry.analysis.rates import (
@@ -634,7 +636,6 @@ def project_insights(
     their summaries, the rest is parsed (in parallel when it is a lot); the
     partial results merge exactly, so the answer does not depend on either.
     """
-    from flowspec_telemetry.analysis._fold_specs import InsightsSpec
     from flowspec_telemetry.core.roles import load_catalog
     from flowspec_telemetry.history.reader import Window, fold
 
@@ -649,3 +650,139 @@ def project_insights(
         summaries=summaries,
     )
     return acc.to_json(min_denominator=min_denominator, skipped_lines=read.skipped)
+
+
+# ------------------------------------------------ the fold (`history.reader.FoldSpec`)
+
+
+# Counters of `Insights` keyed by one string, and by a pair of strings (for the fold's state).
+_STR_COUNTERS: Final = (
+    "by_type",
+    "unknown_types",
+    "selected",
+    "selected_at_init",
+    "commands",
+    "agent_calls",
+    "security_calls",
+    "started",
+    "completed",
+    "failed",
+)
+_PAIR_COUNTERS: Final = ("changes", "offered", "clicked")
+
+
+def _durations_dump(d: Durations) -> dict[str, Any]:
+    buckets = d.buckets if d.buckets is not None else d.bucketed()
+    return {
+        "n": d.count,
+        "s": d.samples if d.buckets is None else None,
+        "b": sorted([k, n] for k, n in buckets.items()),
+    }
+
+
+def _merge_durations(target: Durations, value: Any) -> None:
+    """Add a `_durations_dump` value into `target` (the same as adding its values)."""
+    value = _states.mapping(value, "durations")
+    count = _states.count(value.get("n"), "duration count")
+    samples, raw = value.get("s"), value.get("b")
+    if type(raw) is not list:
+        raise _states.bad("duration histogram")
+    if samples is None and count <= Durations.EXACT_SAMPLES:
+        raise _states.bad("duration samples")  # a fold keeps samples until there are more
+    if (
+        target.buckets is None
+        and samples is not None
+        and (target.count + count <= Durations.EXACT_SAMPLES)
+    ):
+        if (
+            type(samples) is not list
+            or len(samples) != count
+            or set(map(type, samples)) - {float}
+            or (samples and min(samples) < 0)
+        ):
+            raise _states.bad("duration samples")
+        target.samples.extend(samples)
+        target.count += count
+        target.pre = None
+        return
+    buckets = _states.pairs(raw, int)
+    if buckets and (min(buckets) < 0 or max(buckets) > Durations.MAX_BUCKET):
+        raise _states.bad("duration histogram")
+    if sum(buckets.values()) != count:
+        raise _states.bad("duration histogram")
+    target.merge(Durations(buckets=Counter(buckets), count=count))
+
+
+@dataclass(frozen=True, slots=True)
+class InsightsSpec:
+    """`insights` (and the HTML report): the accumulator of `analysis.insights`."""
+
+    security_agents: frozenset[str]
+    developer_role: str | None = None  # question 3's roles (`Insights.for_catalog`)
+    security_role: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Changes with what the state depends on: which agents and which home role make an
+        invocation a security one (the developer role only chooses what is reported)."""
+        basis = "\n".join([str(self.security_role), *sorted(self.security_agents)])
+        digest = hashlib.sha256(basis.encode()).hexdigest()
+        return f"insights-{_states.STATE_VERSION}-{MAX_LABEL}-{digest[:16]}"
+
+    def new(self) -> Insights:
+        return Insights(
+            security_agents=self.security_agents,
+            developer_role=self.developer_role,
+            security_role=self.security_role,
+        )
+
+    def adder(self, acc: Insights) -> Callable[[dict[str, Any]], None]:
+        return acc.add
+
+    def merge(self, acc: Insights, other: Insights) -> None:
+        acc.merge(other)
+
+    def dump(self, acc: Insights) -> Any:
+        out: dict[str, Any] = {name: list(getattr(acc, name).items()) for name in _STR_COUNTERS}
+        for name in _PAIR_COUNTERS:
+            out[name] = [[a, b, n] for (a, b), n in getattr(acc, name).items()]
+        out["events"] = acc.events
+        out["future_versions"] = acc.future_versions
+        out["commands_by_role"] = {r: list(c.items()) for r, c in acc.commands_by_role.items()}
+        for name in ("sessions", "security_sessions"):
+            out[name] = {r: d.to_state(with_bitmap=True) for r, d in getattr(acc, name).items()}
+        out["durations"] = {c: _durations_dump(d) for c, d in acc.durations.items()}
+        out["by_day"] = {day: list(c.items()) for day, c in acc.by_day.items()}
+        out["first"], out["last"] = acc.first, acc.last
+        return out
+
+    def merge_state(self, acc: Insights, state: Any) -> None:
+        state = _states.mapping(state, "insights")
+        events = _states.count(state.get("events"), "events")
+        future = _states.count(state.get("future_versions"), "future_versions")
+        first, last = (
+            _states.text(state.get("first"), "first"),
+            _states.text(state.get("last"), "last"),
+        )
+        for name in _STR_COUNTERS:
+            _states.add_counts(getattr(acc, name), state.get(name))
+        for name in _PAIR_COUNTERS:
+            _states.add_pairs(getattr(acc, name), state.get(name))
+        _states.nested(acc.commands_by_role, state.get("commands_by_role"), "commands_by_role")
+        _states.nested(acc.by_day, state.get("by_day"), "by_day")
+        for name in ("sessions", "security_sessions"):
+            mine = getattr(acc, name)
+            for role, value in _states.mapping(state.get(name), name).items():
+                target = mine.get(role)
+                if target is None:
+                    target = mine[role] = Distinct()
+                target.merge_state(value)
+        for cmd, value in _states.mapping(state.get("durations"), "durations").items():
+            target_d = acc.durations.get(cmd)
+            if target_d is None:
+                target_d = acc.durations[cmd] = Durations()
+            _merge_durations(target_d, value)
+        acc.events += events
+        acc.future_versions += future
+        acc.first = _states.earliest(acc.first, first)
+        acc.last = _states.latest(acc.last, last)

@@ -7,10 +7,11 @@ never by the number of events, so `stats` is exact at any history size.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
+from flowspec_telemetry.analysis import _states
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history.reader import Window, fold, in_window
@@ -19,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from flowspec_telemetry.core.names import StrPath
 
-__all__ = ["Stats", "compute_stats", "project_stats"]
+__all__ = ["Stats", "StatsSpec", "compute_stats", "project_stats"]
 
 __all__ = [
     "Stats",
@@ -107,8 +108,6 @@ def project_stats(
     """
     from pathlib import Path
 
-    from flowspec_telemetry.analysis._fold_specs import StatsSpec
-
     out, read = fold(
         Path(root),
         StatsSpec(),
@@ -119,3 +118,76 @@ def project_stats(
     )
     out.skipped = read.skipped
     return out
+
+
+# ------------------------------------------------ the fold (`history.reader.FoldSpec`)
+
+
+_STATS_COUNTERS: Final = ("by_type", "by_role", "commands", "agents")
+
+
+def _stats_adder(acc: Stats) -> Callable[[dict[str, Any]], None]:
+    by_type, by_role, commands, agents = acc.by_type, acc.by_role, acc.commands, acc.agents
+
+    def add(event: dict[str, Any]) -> None:
+        acc.total += 1
+        by_type[event["event_type"]] += 1
+        role = event.get("role")
+        by_role[role if isinstance(role, str) else "(none)"] += 1
+        command = event.get("command")
+        if isinstance(command, str):
+            commands[command] += 1
+        agent = event.get("agent")
+        if isinstance(agent, str):
+            agents[agent] += 1
+        ts = event.get("timestamp")
+        if isinstance(ts, str):
+            if acc.first is None or ts < acc.first:
+                acc.first = ts
+            if acc.last is None or ts > acc.last:
+                acc.last = ts
+
+    return add
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSpec:
+    """`stats`: totals by event type, role, command and agent (skipped lines set by the caller)."""
+
+    key: str = f"stats-{_states.STATE_VERSION}"
+
+    def new(self) -> Stats:
+        return Stats()
+
+    def adder(self, acc: Stats) -> Callable[[dict[str, Any]], None]:
+        return _stats_adder(acc)
+
+    def merge(self, acc: Stats, other: Stats) -> None:
+        acc.total += other.total
+        acc.by_type.update(other.by_type)
+        acc.by_role.update(other.by_role)
+        acc.commands.update(other.commands)
+        acc.agents.update(other.agents)
+        acc.first = _states.earliest(acc.first, other.first)
+        acc.last = _states.latest(acc.last, other.last)
+
+    def dump(self, acc: Stats) -> Any:
+        return {
+            "total": acc.total,
+            "first": acc.first,
+            "last": acc.last,
+            **{name: list(getattr(acc, name).items()) for name in _STATS_COUNTERS},
+        }
+
+    def merge_state(self, acc: Stats, state: Any) -> None:
+        state = _states.mapping(state, "stats")
+        total = _states.count(state.get("total"), "total")
+        first, last = (
+            _states.text(state.get("first"), "first"),
+            _states.text(state.get("last"), "last"),
+        )
+        for name in _STATS_COUNTERS:
+            _states.add_counts(getattr(acc, name), state.get(name))
+        acc.total += total
+        acc.first = _states.earliest(acc.first, first)
+        acc.last = _states.latest(acc.last, last)
