@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
-    "iter_events",
     "iter_file",
     "parse_batch",
+    "parse_batch_raw",
 ]
 
 _orjson_loads: Callable[[bytes], Any] | None

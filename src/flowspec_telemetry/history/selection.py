@@ -37,7 +37,6 @@ __all__ = [
     "Filter",
     "QueryError",
     "check_event_type",
-    "in_window",
     "parse_when",
     "select",
     "stream",
