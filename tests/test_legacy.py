@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from flowspec_telemetry.cli.app import app
 from flowspec_telemetry.core.store import ReadStats, iter_events, tail_events
 from flowspec_telemetry.core.tracker import Tracker
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history import reader
 
 from .conftest import SHARED
 
@@ -62,7 +62,7 @@ def test_every_line_is_read_as_the_schema_1_0_event_it_means(consented: Path) ->
     stats = ReadStats()
     events = list(iter_events(consented, stats=stats))
     assert stats.skipped == 0 and len(events) == 44
-    assert events == list(fast_reader.iter_events(consented))  # both readers agree
+    assert events == list(reader.iter_events(consented))  # both readers agree
     assert {e["schema_version"] for e in events} == {"1.0"}
     assert all(e["timestamp"].endswith("Z") and len(e["timestamp"]) == 24 for e in events)
     assert all("legacy_type" in e for e in events)
