@@ -351,3 +351,14 @@ def test_view_with_a_window_skips_archives_outside_it_and_shows_the_same(consent
         before.skipped,
         before.files,
     )
+
+
+def test_the_insights_state_holds_every_field_a_fold_fills() -> None:
+    """A field added to `Insights` must be added to its summary state too (or be a parameter)."""
+    import dataclasses
+
+    from flowspec_telemetry.analysis.insights import STATE_FIELDS, Insights
+
+    parameters = {"security_agents", "developer_role", "security_role"}
+    fields = {f.name for f in dataclasses.fields(Insights)} - parameters
+    assert fields == set(STATE_FIELDS)

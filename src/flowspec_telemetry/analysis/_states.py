@@ -26,7 +26,7 @@ __all__ = [
     "text",
 ]
 
-STATE_VERSION: Final = "1"
+STATE_VERSION: Final = "2"  # 2: `runs_without_end` (legacy runs)
 
 
 def bad(what: str) -> ValueError:

@@ -667,8 +667,23 @@ _STR_COUNTERS: Final = (
     "started",
     "completed",
     "failed",
+    "runs_without_end",
 )
 _PAIR_COUNTERS: Final = ("changes", "offered", "clicked")
+# Every other field of `Insights` the state holds (the test of the summaries checks the list).
+STATE_FIELDS: Final = (
+    *_STR_COUNTERS,
+    *_PAIR_COUNTERS,
+    "events",
+    "future_versions",
+    "commands_by_role",
+    "sessions",
+    "security_sessions",
+    "durations",
+    "by_day",
+    "first",
+    "last",
+)
 
 
 def _durations_dump(d: Durations) -> dict[str, Any]:
