@@ -43,7 +43,8 @@ FLAGS = (
 class Browser:
     """One headless Chromium with one page, talked to over the debugging pipe."""
 
-    def __init__(self, timeout: float = 30) -> None:
+    def __init__(self, timeout: float = 30, *, loopback: bool = False) -> None:
+        """`loopback`: 127.0.0.1 resolves (a page served by a test's own server); nothing else."""
         if CHROMIUM is None:
             raise RuntimeError("chromium is not installed")
         self.timeout = timeout
@@ -69,6 +70,7 @@ class Browser:
                 script,
                 CHROMIUM,
                 *FLAGS,
+                *(["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"] if loopback else []),
                 f"--user-data-dir={self.profile}",
                 "--remote-debugging-pipe",
                 "about:blank",

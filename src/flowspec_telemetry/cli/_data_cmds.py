@@ -112,11 +112,11 @@ def _stored_role(root: Path, role: str | None) -> str | None:
 
 
 def _view_shared(root: Path, *, as_json: bool) -> None:
-    from flowspec_telemetry.core.ledger import read_ledger
+    from flowspec_telemetry.core.ledger import read_entries, read_ledger
 
     entries = read_ledger(root)
-    if as_json:
-        for entry in entries:
+    if as_json:  # every line: the shares, and the uploads ("kind": "upload")
+        for entry in read_entries(root):
             sys.stdout.write(json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n")
         return
     if not entries:
@@ -138,7 +138,15 @@ def _view_shared(root: Path, *, as_json: bool) -> None:
         line(f"{safe(e['written_at'])}  {safe(e['file'])}  {what}  k={safe(e['k'])}")
         sys.stdout.write(f"  sha256 {safe(e['sha256'])}\n")
     from flowspec_telemetry.report.sharing import budget_status
+    from flowspec_telemetry.report.upload import read_uploads
 
+    for u in read_uploads(root):
+        status = u.get("http_status") or "not sent"
+        verb = "uploaded" if isinstance(status, int) and 200 <= status < 300 else "upload of"
+        line(
+            f"{safe(u.get('written_at'))}  {verb} {safe(u.get('iso_week'))} to "
+            f"{safe(u.get('collector'))}: {safe(u.get('result'))} (HTTP {safe(status)})"
+        )
     spent = budget_status(root)
     line(
         f"Privacy loss in the last 52 weeks: epsilon {spent['epsilon_last_52_weeks']:g} of the "

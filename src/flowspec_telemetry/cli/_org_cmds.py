@@ -138,9 +138,8 @@ def _insights(
     Answering weekly reports records what was published (for difference
     checks), so the store is opened for writing.
     """
-    from flowspec_telemetry.org.aggregate import org_insights
+    from flowspec_telemetry.org.answers import answers
     from flowspec_telemetry.org.backends import StoreError
-    from flowspec_telemetry.org.weekly import has_weekly_reports, per_week, weekly_insights
 
     chosen = _parse_weeks(weeks)
     target = _target(db, must_exist=True)
@@ -151,17 +150,10 @@ def _insights(
                 f"no org data in {target.label}: load share reports with `org ingest` first",
                 ExitCode.FAILURE,
             )
-        store.create_schema()  # adds the weekly tables to a store made by an older version
-        if has_weekly_reports(store):
-            data = weekly_insights(store, k=k, weeks=chosen)
-            if week_by_week:
-                data["per_week"] = per_week(store, k=k)
-            return data
-        if chosen is not None:
-            fail("--weeks needs weekly share reports (format 2); this store has only older ones")
-        data = org_insights(store, k=k)
-        data["org"]["share_format"] = "1 (older format: k per report, epsilon per event)"
-        return data
+        try:
+            return answers(store, k=k, weeks=chosen, week_by_week=week_by_week)
+        except ValueError as exc:
+            fail(str(exc))
     except StoreError as exc:
         fail(str(exc), ExitCode.FAILURE)
     finally:
@@ -223,11 +215,13 @@ def insights_cmd(
     ] = None,
 ) -> None:
     """Answer the product questions across every ingested share report."""
+    from flowspec_telemetry.org.answers import is_weekly
+
     data = _insights(db, k, weeks)
     if as_json:
         print_json(data)
         return
-    if "share_format" in data:
+    if is_weekly(data):
         _print_weekly(data)
         return
     org = data["org"]
@@ -256,7 +250,7 @@ def report_cmd(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write the HTML dashboard of every ingested share report."""
-    from flowspec_telemetry.org.html import render_org_html
+    from flowspec_telemetry.org.answers import render_page, reports_counted
     from flowspec_telemetry.report._output import OutputError, check_output, write_private
 
     try:
@@ -265,18 +259,13 @@ def report_cmd(
         fail(str(exc))
     data = _insights(db, k, week_by_week=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    if "share_format" in data:
-        from flowspec_telemetry.org.weekly_html import render_weekly_html
-
-        page = render_weekly_html(data, generated_at=stamp, weeks=data.get("per_week", ()))
-    else:
-        page = render_org_html(data, generated_at=stamp)
+    page = render_page(data, generated_at=stamp)
     try:
         write_private(html, page.encode("utf-8"), force=force)
     except OutputError as exc:
         fail(str(exc))
     line(
         f"Wrote the org HTML report to {safe(str(html), 300)} "
-        f"({data['reports'] if 'share_format' in data else data['org']['reports']} share "
+        f"({reports_counted(data)} share "
         "reports); open it in a browser."
     )

@@ -195,9 +195,10 @@ from flowspec_telemetry.cli._audit_cmds import audit_cmd  # noqa: E402
 
 app.command("audit")(audit_cmd)
 
-from flowspec_telemetry.cli._collector_cmds import collector_app  # noqa: E402
+from flowspec_telemetry.cli._collector_cmds import collector_app, upload_cmd  # noqa: E402
 
 app.add_typer(collector_app, name="collector")
+app.command("upload")(upload_cmd)
 
 from flowspec_telemetry.cli._org_cmds import org_app  # noqa: E402
 

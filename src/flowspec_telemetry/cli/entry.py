@@ -7,6 +7,7 @@ commands) then never import each other in a circle.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from flowspec_telemetry.cli.fast import run_hook, run_track
@@ -18,13 +19,36 @@ if TYPE_CHECKING:  # no typing at run time: this is the cold-start path
 __all__ = ["main"]
 
 
+def _upload_if_due(args: Sequence[str]) -> None:
+    """At most once a day, start the detached upload step (share mode, a collector set).
+
+    One environment lookup when no collector is set. Never from `track` (the
+    tracking path stays free of it), `upload` itself or a collector. See
+    `cli._upload_trigger`.
+    """
+    if not os.environ.get("FLOWSPEC_TELEMETRY_COLLECTOR_URL") or (
+        args and (args[0].startswith("track") or args[0] in ("upload", "collector"))
+    ):
+        return
+    try:
+        from flowspec_telemetry.cli._upload_trigger import maybe_start
+        from flowspec_telemetry.core.project import find_root
+
+        maybe_start(find_root(os.getcwd()))
+    except Exception:  # noqa: S110 - never fail the command that started it
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "track":
-        return run_track(args[1:])
-    if args and args[0] == "hook":
-        return run_hook(args[1:])
-    from flowspec_telemetry.cli.app import run  # typer and rich: only for the other commands
+        code = run_track(args[1:])
+    elif args and args[0] == "hook":
+        code = run_hook(args[1:])
+    else:
+        from flowspec_telemetry.cli.app import run  # typer and rich: only for the other commands
 
-    return run(args)
+        code = run(args)
+    _upload_if_due(args)
+    return code

@@ -8,6 +8,10 @@ format), the SHA-256 of the file and the file's name (never its path). The
 privacy loss summed per 52 weeks and the yearly budget are computed from it
 (`sharing.budget_status`); `status` shows them with the last entry and
 `view --shared` lists every entry.
+
+Upload attempts (`report.upload`) are lines of their own in the same file,
+marked `"kind": "upload"`: time, ISO week, report id, SHA-256, collector and
+HTTP status. `read_ledger` returns the shares only, `read_entries` both.
 """
 
 from __future__ import annotations
@@ -75,14 +79,12 @@ def record_share(
     if "report_id" in report:  # a weekly report (format 2)
         entry["iso_week"] = report["period"]["iso_week"]
         entry["report_id"] = report["report_id"]
-    ensure_project_dir(root, names)
-    line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n"
-    append_private(ledger_path(root, names), line.encode("ascii"))
+    append_entry(root, entry, names)
     return entry
 
 
-def read_ledger(root: Path, names: ToolNames = FLOWSPEC) -> list[dict[str, Any]]:
-    """Every readable entry, oldest first (unreadable lines are skipped).
+def read_entries(root: Path, names: ToolNames = FLOWSPEC) -> list[dict[str, Any]]:
+    """Every readable ledger line as written (shares and uploads), oldest first.
 
     Read with the bounded reader: a FIFO, `/dev/zero` or a symlink planted at
     the ledger's name is refused at once (no entries), never waited on.
@@ -100,8 +102,24 @@ def read_ledger(root: Path, names: ToolNames = FLOWSPEC) -> list[dict[str, Any]]
         except ValueError:
             continue
         if isinstance(data, dict) and isinstance(data.get("written_at"), str):
-            entries.append({key: data.get(key) for key in _FIELDS})
+            entries.append(data)
     return entries
+
+
+def read_ledger(root: Path, names: ToolNames = FLOWSPEC) -> list[dict[str, Any]]:
+    """Every share report written, oldest first (upload attempts: `report.upload.read_uploads`)."""
+    return [
+        {key: e.get(key) for key in _FIELDS}
+        for e in read_entries(root, names)
+        if e.get("kind", "share") == "share"
+    ]
+
+
+def append_entry(root: Path, entry: dict[str, Any], names: ToolNames = FLOWSPEC) -> None:
+    """Append one line (a share, or an upload attempt) to the ledger."""
+    ensure_project_dir(root, names)
+    line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n"
+    append_private(ledger_path(root, names), line.encode("ascii"))
 
 
 def summary(root: Path, names: ToolNames = FLOWSPEC) -> dict[str, Any]:

@@ -42,7 +42,7 @@ class ToolNames:
     security roles by name (see there).
     """
 
-    __slots__ = ("developer_role", "security_agents", "security_role", "tool")
+    __slots__ = ("collector_url", "developer_role", "security_agents", "security_role", "tool")
 
     def __init__(
         self,
@@ -51,16 +51,27 @@ class ToolNames:
         developer_role: str = "dev",
         security_role: str = "sec",
         security_agents: tuple[str, ...] | None = None,
+        collector_url: str | None = None,
     ) -> None:
         self.tool = tool
+        # Where weekly share reports are uploaded in `share` mode: the host's
+        # setting (`<PREFIX>TELEMETRY_COLLECTOR_URL` overrides it). This package
+        # has no default endpoint, and never takes one from the repository.
+        self.collector_url = collector_url
         self.developer_role = developer_role
         self.security_role = security_role
         if security_agents is None:  # what the host is known to ship
             security_agents = _KNOWN_SECURITY_AGENTS.get(tool, ())
         self.security_agents = tuple(security_agents)
 
-    def _key(self) -> tuple[str, str, str, tuple[str, ...]]:
-        return (self.tool, self.developer_role, self.security_role, self.security_agents)
+    def _key(self) -> tuple[str, str, str, tuple[str, ...], str | None]:
+        return (
+            self.tool,
+            self.developer_role,
+            self.security_role,
+            self.security_agents,
+            self.collector_url,
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ToolNames) and other._key() == self._key()

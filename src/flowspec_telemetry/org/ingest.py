@@ -203,35 +203,47 @@ def _known(store: Store, hashes: Sequence[str]) -> set[str]:
     return known
 
 
-def ingest(store: Store, items: Sequence[Accepted]) -> IngestResult:
-    """Load every report not already in the store, as one load (all or none).
+def screen(store: Store, items: Sequence[Accepted]) -> tuple[list[Accepted], list[Rejected]]:
+    """Split `items` into those a load would store and those it refuses (with why).
 
-    Duplicates (in the store, or earlier in `items`) come back as rejected.
-    Raises `StoreError` when the store fails; then nothing of this call counts.
+    Refused: a weekly report whose id the store (or an earlier item) holds, or a
+    second report of a week by one contributor; an older-format report whose
+    content the store (or an earlier item) holds. A refusal whose reason starts
+    with "duplicate" names a report id or content already there; any other is a
+    conflict. The collector screens uploads with it before it answers them.
     """
-    result = IngestResult()
     store.create_schema()  # CREATE TABLE IF NOT EXISTS: also adds tables a newer version needs
+    rejected: list[Rejected] = []
     weekly_items = [i for i in items if i.weekly]
     refused = weekly_conflicts(store, [(i.name, i.report) for i in weekly_items])
-    result.rejected += [
-        Rejected(i.name, refused[i.name]) for i in weekly_items if i.name in refused
-    ]
+    rejected += [Rejected(i.name, refused[i.name]) for i in weekly_items if i.name in refused]
     items = [i for i in items if not (i.weekly and i.name in refused)]
     known = _known(store, [i.sha256 for i in items if not i.weekly])
     first_seen: dict[str, str] = {}
     fresh: list[Accepted] = []
     for item in items:
         if item.sha256 in known:
-            result.rejected.append(
+            rejected.append(
                 Rejected(item.name, f"duplicate: already ingested (sha256 {item.sha256[:12]}…)")
             )
         elif item.sha256 in first_seen:
-            result.rejected.append(
+            rejected.append(
                 Rejected(item.name, f"duplicate: the same report as {first_seen[item.sha256]:.200}")
             )
         else:
             first_seen[item.sha256] = item.name
             fresh.append(item)
+    return fresh, rejected
+
+
+def ingest(store: Store, items: Sequence[Accepted]) -> IngestResult:
+    """Load every report not already in the store, as one load (all or none).
+
+    Duplicates and conflicts (`screen`) come back as rejected. Raises
+    `StoreError` when the store fails; then nothing of this call counts.
+    """
+    result = IngestResult()
+    fresh, result.rejected = screen(store, items)
     if not fresh:
         return result
     load_id = uuid.uuid4().hex
