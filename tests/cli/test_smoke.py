@@ -35,6 +35,7 @@ RUNS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("report",): ("--html", "{dir}/report.html"),
     ("install-hooks",): ("--dry-run",),
     ("audit",): ("--json",),
+    ("upload",): ("--dry-run",),
     ("demo",): ("{dir}/demo",),
     ("migrate",): ("--dry-run",),
     ("clear",): ("--force",),

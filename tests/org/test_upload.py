@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from flowspec_telemetry.consent._share import share_decision
 from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core.events import dumps_line
 from flowspec_telemetry.core.ledger import read_ledger
@@ -77,6 +78,11 @@ def share_project(root: Path, *, days_ago: int | None = None) -> Path:
     return root
 
 
+def _since(root: Path) -> str | None:
+    decision = share_decision(root)
+    return decision.share_since if decision.mode == "share" else None
+
+
 @pytest.fixture
 def collector(tmp_path: Path) -> Iterator[Running]:
     running = start(str(tmp_path / "org.duckdb"))
@@ -129,13 +135,13 @@ def test_a_collector_that_is_down_loses_nothing_and_is_tried_again(
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     monkeypatch.setenv(URL_ENV, closed)
-    first = upload.run_upload(project)
+    first = upload.run_upload(project, share_since=_since(project))
     assert [r.status for r in first] == [0, 0]
     assert all(r.reason.startswith("not sent") for r in first)
     running = start(str(tmp_path / "later.duckdb"))
     try:
         monkeypatch.setenv(URL_ENV, running.url)
-        later = upload.run_upload(project)
+        later = upload.run_upload(project, share_since=_since(project))
         assert [r.status for r in later] == [202, 202]
         # The same reports, from the kept copies: one SHA-256 per week across both tries.
         assert [r.sha256 for r in later] == [r.sha256 for r in first]
@@ -179,11 +185,11 @@ def test_no_upload_without_share_mode_or_collector(
     data["share"]["answer"] = "no"
     cfg.write_text(json.dumps(data))
     monkeypatch.setenv(URL_ENV, collector.url)
-    assert upload.run_upload(project) == []
+    assert upload.run_upload(project, share_since=_since(project)) == []
     monkeypatch.delenv(URL_ENV)
-    refused = run_cli("upload", cwd=project)
-    assert refused.returncode == 2
-    assert "no collector is set" in refused.stderr
+    nothing = run_cli("upload", cwd=project)
+    assert nothing.returncode == 0
+    assert "No collector is set" in nothing.stdout
     monkeypatch.setenv(URL_ENV, "http://telemetry.example.org")
     refused = run_cli("upload", cwd=project)
     assert refused.returncode == 2

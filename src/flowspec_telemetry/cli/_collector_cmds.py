@@ -118,21 +118,24 @@ def upload_cmd(
             return
         fail("not in a project: nothing to upload", ExitCode.USAGE)
     url = collector_url()
-    if url is None:
-        if background:
-            return
-        fail(
-            "no collector is set (the host sets FLOWSPEC_TELEMETRY_COLLECTOR_URL); "
-            "nothing is ever uploaded without one",
-            ExitCode.USAGE,
-        )
+    if url is None:  # not an error: the host chose not to collect
+        if not background:
+            line(
+                "No collector is set (a host sets FLOWSPEC_TELEMETRY_COLLECTOR_URL): "
+                "nothing is ever uploaded without one."
+            )
+        return
     problem = url_problem(url)
     if problem:
         if background:
             return
         fail(problem, ExitCode.USAGE)
+    from flowspec_telemetry.consent._share import share_decision
+
+    decision = share_decision(root)
+    since = decision.share_since if decision.mode == "share" else None
     say = None if background else line
-    results = run_upload(root, debug=True if dry_run else None, say=say)
+    results = run_upload(root, share_since=since, debug=True if dry_run else None, say=say)
     if background:
         return
     if not results:

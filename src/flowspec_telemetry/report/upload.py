@@ -196,24 +196,25 @@ def run_upload(
     root: Path,
     names: ToolNames = FLOWSPEC,
     *,
+    share_since: str | None,
     now: datetime | None = None,
     debug: bool | None = None,
     say: Any = None,
 ) -> list[UploadResult]:
     """Upload every due week (under the upload lock); returns what happened to each.
 
-    Raises nothing for a week that fails: it is recorded and tried another day.
-    Returns [] when another upload step holds the lock, sharing is not on, or
-    no collector is set.
+    `share_since` is when the person agreed to share (None: not in `share`
+    mode, so nothing is done); the caller asks `consent._share.share_decision`,
+    the layer above this one. Raises nothing for a week that fails: it is
+    recorded and tried another day. Returns [] when another upload step holds
+    the lock, sharing is not on, or no collector is set.
     """
     import fcntl
 
-    from flowspec_telemetry.consent._share import share_decision
     from flowspec_telemetry.report.sharing import ShareRefusedError, prepare_week, record_week
 
     url = collector_url(names)
-    decision = share_decision(root, names)
-    if url is None or decision.mode != "share" or decision.share_since is None:
+    if url is None or share_since is None:
         return []
     problem = url_problem(url)
     if problem:
@@ -231,7 +232,7 @@ def run_upload(
         except OSError:
             return []  # another upload step is at work
         results = []
-        due, dropped = due_weeks(root, names, decision.share_since, moment)
+        due, dropped = due_weeks(root, names, share_since, moment)
         for week in dropped:
             result = UploadResult(week, 0, "dropped")
             if not debug:
@@ -239,9 +240,7 @@ def run_upload(
             results.append(result)
         for week in due:
             try:
-                prepared = prepare_week(
-                    root, names, week=week, share_since=decision.share_since, now=moment
-                )
+                prepared = prepare_week(root, names, week=week, share_since=share_since, now=moment)
             except ShareRefusedError as exc:
                 results.append(UploadResult(week, 0, f"not prepared: {exc}"))
                 continue
