@@ -1029,6 +1029,88 @@ def _section_weekly(results: dict[str, Any], parts: list[str]) -> None:
     )
 
 
+def measure_collector(
+    python: Path, work: Path, env: dict[str, str], n: int, clients: int
+) -> dict[str, Any]:
+    """The collector (uploads/s, POST p99, DuckDB and ClickHouse) and the upload trigger's cost."""
+    log(f"collector: {n:,} uploads from {clients} clients, DuckDB and ClickHouse; trigger cost")
+    probe = run_child([str(python), "-c", "import uvicorn, duckdb"], cwd=work, env=env)
+    if probe.code != 0:
+        pip = [str(python), "-m", "pip", "install", "-q", f"{REPO}[collector,org,clickhouse]"]
+        if subprocess.run(pip, capture_output=True, check=False).returncode != 0:
+            return {"status": "n/a (cannot install the collector extras)"}
+    scratch = work / "collector"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    run = run_child(
+        [str(python), str(HERE / "collectorbench.py"), str(scratch), str(n), str(clients)],
+        cwd=scratch,
+        env=env,
+    )
+    if run.code != 0:
+        return {"status": missing_reason(run)}
+    result: dict[str, Any] = json.loads(run.stdout)
+    result["status"] = "ok"
+    return result
+
+
+def _section_collector(results: dict[str, Any], parts: list[str]) -> None:
+    col = results.get("collector")
+    if not col:
+        return
+    if col.get("status") != "ok":
+        parts.append(
+            render_table("7. collector", ["what", "result"], [["collector", col["status"]]])
+        )
+        return
+    rows = []
+    for engine in ("duckdb", "clickhouse"):
+        e = col[engine]
+        if e.get("status") != "ok":
+            rows.append([engine, e.get("status", "n/a"), "", "", "", ""])
+            continue
+        rows.append(
+            [
+                engine,
+                fmt(e["uploads_per_s"], "/s", 0),
+                fmt(e["p50_ms"], " ms", 1),
+                fmt(e["p99_ms"], " ms", 1),
+                fmt(e["all_loaded_s"], " s", 2),
+                f"{e['stored']:,} of {e['n']:,}",
+            ]
+        )
+    parts.append(
+        render_table(
+            f"7. collector: {col['n']:,} weekly reports ({col['report_bytes']:,} B each) "
+            f"from {col['clients']} keep-alive clients",
+            ["store", "uploads", "POST p50", "POST p99", "all loaded", "stored"],
+            rows,
+        )
+    )
+    t = col["trigger"]
+    ms = t["ms"]
+    parts.append(
+        render_table(
+            f"   upload trigger: `status` as a real process, median of {t['reps']}",
+            ["case", "wall", "added"],
+            [
+                ["no collector set", fmt(ms["no collector"], " ms", 1), ""],
+                [
+                    "collector set, already started today",
+                    fmt(ms["checked, not due"], " ms", 1),
+                    fmt(t["added_by_check_ms"], " ms", 1),
+                ],
+                [
+                    "the day an upload starts (spawns the step)",
+                    fmt(ms["spawns"], " ms", 1),
+                    fmt(t["added_by_spawn_ms"], " ms", 1),
+                ],
+            ],
+        )
+    )
+
+
 def _section_archived(results: dict[str, Any], parts: list[str]) -> None:
     archived = results.get("archived")
     if not archived:
@@ -1140,6 +1222,7 @@ def report(results: dict[str, Any]) -> str:
         _section_archived,
         _section_org,
         _section_weekly,
+        _section_collector,
     ):
         section(results, parts)
     return "\n".join(parts)
@@ -1207,8 +1290,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--only",
-        default="inproc,cold,import,readers,archived,org,weekly",
-        help="comma-separated subset of: inproc, cold, import, readers, archived, org, weekly",
+        default="inproc,cold,import,readers,archived,org,weekly,collector",
+        help=(
+            "comma-separated subset of: inproc, cold, import, readers, archived, org, weekly, "
+            "collector"
+        ),
     )
     return p.parse_args(argv)
 
@@ -1299,6 +1385,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one flat 
                 env,
                 100_000 if args.quick else 1_000_000,
                 args.org_reports or (1_000 if args.quick else 10_000),
+            )
+        if "collector" in only:
+            results["collector"] = measure_collector(
+                python, work, env, 1_000 if args.quick else 8_000, 8
             )
         results["meta"]["load_after"] = load_average()
     finally:
