@@ -243,10 +243,11 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Each random byte becomes one character from its low 5 bits (256 is a multiple
 # of 32, so every character is equally likely): 16 bytes give ULID's 80 bits.
 _BYTE_TO_CROCKFORD = bytes(ord(_CROCKFORD[b & 31]) for b in range(256))
-_last_ms = -1
-_last_time_prefix = ""
-_last_second = -1
-_last_second_text = ""
+# (millisecond, its 10-character prefix) and (second, its text) of the last
+# call: one tuple each, replaced whole, so a thread never pairs one call's time
+# with another call's text.
+_last_prefix: tuple[int, str] = (-1, "")
+_last_second: tuple[int, str] = (-1, "")
 
 
 def ulid(now_ns: int | None = None) -> str:
@@ -255,17 +256,17 @@ def ulid(now_ns: int | None = None) -> str:
     Randomness comes from `os.urandom`, so ids made in different processes in
     the same millisecond still differ; the time prefix makes them sortable.
     """
-    global _last_ms, _last_time_prefix
+    global _last_prefix
     ms = (time.time_ns() if now_ns is None else now_ns) // 1_000_000
-    if ms != _last_ms:
+    last = _last_prefix
+    if ms != last[0]:
         chars = []
         value = ms & 0xFFFF_FFFF_FFFF
         for _ in range(10):
             chars.append(_CROCKFORD[value & 31])
             value >>= 5
-        _last_time_prefix = "".join(reversed(chars))
-        _last_ms = ms
-    return _last_time_prefix + os.urandom(16).translate(_BYTE_TO_CROCKFORD).decode("ascii")
+        last = _last_prefix = (ms, "".join(reversed(chars)))
+    return last[1] + os.urandom(16).translate(_BYTE_TO_CROCKFORD).decode("ascii")
 
 
 def new_event_id() -> str:
@@ -280,13 +281,13 @@ def new_invocation_id() -> str:
 
 def utc_timestamp(now_ns: int | None = None) -> str:
     """ISO 8601 UTC with milliseconds and `Z`, e.g. 2026-11-27T09:30:00.123Z."""
-    global _last_second, _last_second_text
+    global _last_second
     ns = time.time_ns() if now_ns is None else now_ns
     second, rest = divmod(ns, 1_000_000_000)
-    if second != _last_second:
-        _last_second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _last_second = second
-    return f"{_last_second_text}.{rest // 1_000_000:03d}Z"
+    last = _last_second
+    if second != last[0]:
+        last = _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{last[1]}.{rest // 1_000_000:03d}Z"
 
 
 # ------------------------------------------------------------ (de)serialisation

@@ -85,7 +85,13 @@ class Policy:
     @classmethod
     def from_env(cls, names: ToolNames = FLOWSPEC) -> Policy:
         """Defaults, overridden by `FLOWSPEC_TELEMETRY_MAX_EVENTS`, `..._MAX_FILE_MB`,
-        `..._RETENTION_DAYS` and `..._MAX_TOTAL_MB` (whole numbers > 0)."""
+        `..._RETENTION_DAYS` and `..._MAX_TOTAL_MB` (whole numbers > 0).
+
+        Each is capped (`_CAPS`): a number past the cap means "as much as
+        possible", so `RETENTION_DAYS=99999999999999` keeps archives for
+        MAX_RETENTION_DAYS instead of a date before year 1 that no clock can
+        compute. Digits are ASCII only (`"١٢".isdigit()` is True in Python).
+        """
         policy = cls()
         for suffix, attr, scale in (
             ("TELEMETRY_MAX_EVENTS", "max_events", 1),
@@ -94,9 +100,18 @@ class Policy:
             ("TELEMETRY_MAX_TOTAL_MB", "max_total_bytes", 1 << 20),
         ):
             raw = os.environ.get(names.env(suffix), "").strip()
-            if raw.isdigit() and int(raw) > 0:
-                setattr(policy, attr, int(raw) * scale)
+            if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 30 and int(raw) > 0:
+                setattr(policy, attr, min(int(raw), _CAPS[attr]) * scale)
         return policy
+
+
+MAX_RETENTION_DAYS: Final = 36_525  # a century: later cut-offs are all "keep everything"
+_CAPS: Final = {
+    "max_events": 10**9,
+    "max_bytes": 1 << 20,  # MiB: a TiB per live file
+    "retention_days": MAX_RETENTION_DAYS,
+    "max_total_bytes": 1 << 30,  # MiB: a PiB in total
+}
 
 
 def count_lines(path: StrPath, start: int = 0) -> int:
@@ -277,7 +292,8 @@ def enforce_limits(folder: StrPath, policy: Policy, *, now: float | None = None)
     deleted here: only compressed archives are.
     """
     now = time.time() if now is None else now
-    cutoff = _utc_day(now - policy.retention_days * 86_400)
+    days = max(0, min(policy.retention_days, MAX_RETENTION_DAYS))  # a Policy built in code too
+    cutoff = _utc_day(max(0.0, now - days * 86_400))
     archives: list[tuple[str, int, str, int]] = []
     summaries: dict[tuple[str, int], list[tuple[str, int]]] = {}
     kept: set[tuple[str, int]] = set()  # (date, number) of every archive or pending file

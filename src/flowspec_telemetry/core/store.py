@@ -197,7 +197,18 @@ class Appender:
 
     def append(self, line: bytes) -> int:
         fd = self.fd
-        st = os.fstat(fd)
+        if fd < 0:
+            raise FileGone(errno.EBADF, "the telemetry file was closed; reopen it")
+        try:
+            st = os.fstat(fd)
+        except OSError:  # closed by someone else: the number is not ours any more
+            self.fd = -1
+            raise
+        if (st.st_dev, st.st_ino) != self.ino:
+            # Someone (a host closing every descriptor) closed ours and the number
+            # now names a file of theirs: never write to it, never close it.
+            self.fd = -1
+            raise FileGone(errno.EBADF, "the telemetry descriptor was reused; reopen it")
         if st.st_nlink == 0:  # deleted under us (clear, or compaction after a rotation)
             raise FileGone(errno.ENOENT, "the telemetry file was removed; reopen it")
         size = st.st_size
@@ -225,6 +236,8 @@ class Appender:
 
     def stale(self) -> bool:
         """Whether the path no longer names our file (rotated, cleared or replaced)."""
+        if self.fd < 0:
+            return True
         try:
             st = os.stat(self.path, follow_symlinks=False)
         except OSError:
@@ -236,7 +249,9 @@ class Appender:
         self.fd = -1
         if fd >= 0:
             try:
-                os.close(fd)
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) == self.ino:  # else the number is someone else's now
+                    os.close(fd)
             except OSError:
                 pass  # already closed (e.g. by a host closing every descriptor)
 

@@ -21,6 +21,8 @@ printed to stderr (scrubbed, never the values). Nothing is printed to stdout.
 
 from __future__ import annotations
 
+import _thread
+import _weakref
 import math
 import os
 import re
@@ -48,6 +50,10 @@ __all__ = [
 ]
 
 REVALIDATE_SECONDS: Final = 1.0
+# How long a call waits for another thread's call on the same tracker. A call
+# takes microseconds (a rotation a few milliseconds); past this the event is
+# dropped rather than the host kept waiting on a stuck file system.
+LOCK_TIMEOUT_SECONDS: Final = 0.25
 _INVOCATION_PREFIX: Final = "inv_"
 _STORED_HASH: Final = re.compile(r"^hmac:[0-9a-f]{16}\Z")
 _SELECTIONS: Final = frozenset({RoleEvent.ROLE_SELECTED.value, RoleEvent.ROLE_CHANGED.value})
@@ -140,6 +146,9 @@ class Tracker:
         still does.
         """
         self.names = names
+        self._lock = _thread.allocate_lock()
+        self._owner: int | None = None  # thread id of the call in progress
+        _forget_dead_and_add(self)
         self._clock = clock
         self._synthetic = synthetic
         self._env_debug = names.env("TELEMETRY_DEBUG")
@@ -183,8 +192,13 @@ class Tracker:
 
         `legacy_type` is for the flowspec compat layer: the type flowspec's
         earlier API called the event (one of its 15 wire strings, else ignored).
-        Never raises and never prints to stdout.
+        Never raises and never prints to stdout. Safe to call from any number of
+        threads at once: calls on one tracker take turns (see `_turn`), so no
+        thread ever writes through a descriptor another one closed.
         """
+        if not self._turn():
+            self._debug(f"not recorded ({_safe_type(event_type)}): the tracker is busy")
+            return None
         try:
             etype = event_type.value if isinstance(event_type, RoleEvent) else event_type
             if etype not in EVENT_TYPE_VALUES:
@@ -241,6 +255,8 @@ class Tracker:
         except Exception as exc:  # the host must never see our failures
             self._debug(f"not recorded ({_safe_type(event_type)}): {type(exc).__name__}: {exc}")
             return None
+        finally:
+            self._end_turn()
 
     def _remember_role(self, state: _ProjectState, role: str) -> None:
         state.selected_role = role
@@ -259,11 +275,15 @@ class Tracker:
 
     def current_role(self, project_root: StrPath | None = None) -> str | None:
         """The role events get when they name none (None when telemetry is off). Never raises."""
+        if not self._turn():
+            return None
         try:
             state = self._state_for(project_root, create=True)
             return self.current_role_of(state) if state is not None else None
         except Exception:
             return None
+        finally:
+            self._end_turn()
 
     def stored(self, field: str, value: object, project_root: StrPath | None = None) -> str | None:
         """How `value` would be stored in `field` ("role", "command" or "agent"), or None when off.
@@ -271,6 +291,8 @@ class Tracker:
         Adapters that must remember a value between processes keep this form,
         never the raw one; `track()` accepts it back unchanged.
         """
+        if not self._turn():
+            return None
         try:
             state = self._state_for(project_root, create=True)
             if state is None:
@@ -283,29 +305,43 @@ class Tracker:
             return values.free(value, state.catalog.known_roles)
         except Exception:
             return None
+        finally:
+            self._end_turn()
 
     def keyed_hash(self, value: str, project_root: StrPath | None = None) -> str | None:
         """The project's keyed hash of `value`, or None when telemetry is off."""
+        if not self._turn():
+            return None
         try:
             state = self._state_for(project_root, create=True)
             return _Values(state).hashed(value) if state is not None else None
         except Exception:
             return None
+        finally:
+            self._end_turn()
 
     def catalog(self, project_root: StrPath | None = None) -> roles.Catalog:
         """The catalog in force for the project (the default one when off). Never raises."""
+        if not self._turn():
+            return roles.DEFAULT_CATALOG
         try:
             state = self._state_for(project_root, create=True)
             return state.catalog if state is not None else roles.DEFAULT_CATALOG
         except Exception:
             return roles.DEFAULT_CATALOG
+        finally:
+            self._end_turn()
 
     def enabled(self, project_root: StrPath | None = None) -> bool:
         """Whether an event tracked now would be recorded. Never raises."""
+        if not self._turn():
+            return False
         try:
             return self._state_for(project_root, create=False) is not None
         except Exception:
             return False
+        finally:
+            self._end_turn()
 
     def set_sink(self, sink: Callable[[dict[str, Any]], object] | None) -> None:
         """Hand every event to `sink` instead of writing it; None writes to files again.
@@ -327,17 +363,61 @@ class Tracker:
 
     def invalidate(self) -> None:
         """Forget cached consent and project state (after `enable`/`disable`/`clear`)."""
-        self.close()
-        self._roots.clear()
-        self._explicit.clear()
+        if not self._turn():
+            return  # a call is in progress: it revalidates within a second anyway
+        try:
+            self._close()
+            self._roots.clear()
+            self._explicit.clear()
+        finally:
+            self._end_turn()
 
     def close(self) -> None:
         """Close kept-open descriptors; the next `track()` reopens what it needs."""
+        if not self._turn():
+            return
+        try:
+            self._close()
+        finally:
+            self._end_turn()
+
+    def _close(self) -> None:
         for state in self._projects.values():
             state.close()
         self._projects.clear()
 
     # --------------------------------------------------------------- internal
+
+    def _turn(self) -> bool:
+        """Take this tracker's lock; False when the call should be dropped instead.
+
+        One lock per tracker makes each call atomic with respect to the kept-open
+        descriptors: a thread that closes one (a rotation, a `clear` seen from
+        another process, an error) does so while no other thread of ours can be
+        about to write to that number, which the host may reuse at once for a
+        file of its own. A call made while the same thread is already inside
+        one (a signal handler, a clock callback) is dropped rather than
+        deadlocking; a wait longer than `LOCK_TIMEOUT_SECONDS` drops the event
+        rather than block the host. An uncontended turn costs well under a
+        microsecond.
+        """
+        me = _thread.get_ident()
+        if self._owner == me:
+            return False
+        lock = self._lock
+        if not (lock.acquire(False) or lock.acquire(True, LOCK_TIMEOUT_SECONDS)):
+            return False
+        self._owner = me
+        return True
+
+    def _end_turn(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+    def _after_fork(self) -> None:
+        """In a forked child the lock may be held by a thread that does not exist there."""
+        self._lock = _thread.allocate_lock()
+        self._owner = None
 
     def _root_of(self, project_root: StrPath | None, now: float) -> str | None:
         if project_root is not None:
@@ -463,10 +543,15 @@ class Tracker:
             state.close()
             state.deadline = 0.0
             raise
-        if size >= state.rotate_at:
-            self._maybe_rotate(state, size, len(line))
-        if state.debug:
-            sys.stderr.write(f"{self.names.tool}-telemetry: recorded {line.decode('ascii')}")
+        try:  # the event is stored: nothing after this may report it as not recorded
+            if size >= state.rotate_at:
+                self._maybe_rotate(state, size, len(line))
+            if state.debug:
+                sys.stderr.write(f"{self.names.tool}-telemetry: recorded {line.decode('ascii')}")
+        except Exception as exc:
+            state.close()  # look at the folder afresh on the next call
+            state.deadline = 0.0
+            self._debug(f"recorded, but the store could not be rotated: {type(exc).__name__}")
         return str(event["event_id"])
 
     def _maybe_rotate(self, state: _ProjectState, size: int, line_bytes: int) -> None:
@@ -603,6 +688,25 @@ def _duration(value: object) -> int | None:
     if not math.isfinite(value):
         return None
     return max(0, min(int(value), 10**12))
+
+
+_live: list[Callable[[], Tracker | None]] = []  # weak references, for the fork hook
+
+
+def _forget_dead_and_add(tracker: Tracker) -> None:
+    if len(_live) >= 64:
+        _live[:] = [ref for ref in _live if ref() is not None]
+    _live.append(_weakref.ref(tracker))
+
+
+def _after_fork_in_child() -> None:
+    for ref in _live:
+        tracker = ref()
+        if tracker is not None:
+            tracker._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _safe_type(event_type: object) -> str:
