@@ -20,6 +20,7 @@ from flowspec_telemetry.core._legacy import LEGACY_SCHEMA_VERSION, map_legacy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing (see cli/fast.py)
+    from collections.abc import Callable
     from typing import Any, Final
 
 __all__ = [
@@ -301,27 +302,32 @@ def dumps_line(event: dict[str, Any]) -> bytes:
     return (_ENCODE(event) + "\n").encode("ascii")
 
 
+_normalize: Callable[[object], dict[str, Any] | None] | None = None
+
+
 def parse_line(raw: bytes | str) -> dict[str, Any] | None:
     """Parse one stored line into an event dict, or None when it is not one.
 
-    Accepted: a JSON object with a string `event_type`. Unknown keys are kept.
-    A line without `schema_version` comes from flowspec's earlier module and is
-    returned as the schema 1.0 event it means (`core._legacy.map_legacy`).
-    Anything else (torn, binary, a list) returns None so the caller can count
-    it as skipped.
+    Accepted: a JSON object with a text `event_type`; every value is then
+    made safe by the one normaliser every reader uses (`core.normalize`:
+    types, lone surrogates, NaN/Infinity, bounds). Unknown keys are kept. A
+    line without `schema_version` comes from flowspec's earlier module and is
+    returned as the schema 1.0 event it means (`core._legacy.map_legacy`, after
+    normalising). Anything else (torn, binary, a list) returns None so the
+    caller can count it as skipped.
     """
+    global _normalize
     try:
         obj = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    if not isinstance(obj, dict):
-        return None
-    event_type = obj.get("event_type")
-    if not isinstance(event_type, str):
-        return None
-    version = obj.get("schema_version")
-    if version is None or version == LEGACY_SCHEMA_VERSION:
-        return map_legacy(obj)
-    if not isinstance(version, str):
-        obj["schema_version"] = str(version)
-    return obj
+    normalize = _normalize
+    if normalize is None:  # imported on first use: the tracking path never reads
+        from flowspec_telemetry.core._normalize import normalize_event
+
+        normalize = _normalize = normalize_event
+    event = normalize(obj)
+    if event is not None and event["schema_version"] == LEGACY_SCHEMA_VERSION:
+        return map_legacy(event)  # normalise first, then map: its types are then known
+    return event
+

@@ -174,6 +174,22 @@ def is_hash(value: object) -> bool:
     return isinstance(value, str) and value.startswith(HASH_PREFIX)
 
 
+# ------------------------------------------------------------------- versions
+
+UNKNOWN_VERSION: Final = "unknown"
+# What a version looks like (PEP 440, SemVer, CalVer, a leading "v"): ASCII
+# only, starting with a digit, at most 32 characters. Anything else in a
+# version field (a path, a token, an e-mail, invalid UTF-8) is not a version.
+_VERSION_RE: Final = re.compile(r"v?[0-9][0-9A-Za-z.+_!-]{0,31}", re.ASCII)
+
+
+def version_text(value: str) -> str:
+    """`value` when it looks like a version (and scrubbing leaves it as is), else "unknown"."""
+    if len(value) <= 33 and _VERSION_RE.fullmatch(value) and scrub(value, limit=33) == value:
+        return value
+    return UNKNOWN_VERSION
+
+
 # ------------------------------------------------------------------ scrubbing
 
 _PATH_END = r"[^\s\"'<>|`]*"

@@ -159,7 +159,7 @@ class Tracker:
         self._sink: Callable[[dict[str, Any]], object] | None = None  # see `set_sink`
         self._sink_salt = b""
         given = _text(tool_version)
-        version = privacy.scrub(given, limit=32) if given else __version__
+        version = privacy.version_text(given) if given else __version__
         self._context: dict[str, Any] = {
             "os": _platform(),
             "python": f"{sys.version_info[0]}.{sys.version_info[1]}",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowspec_telemetry.core._legacy import LEGACY_SCHEMA_VERSION, map_legacy
+from flowspec_telemetry.core._normalize import normalize_parsed
 from flowspec_telemetry.core.events import parse_line
 from flowspec_telemetry.core.store import ReadStats, read_batches
 
@@ -38,18 +39,12 @@ except ImportError:  # pragma: no cover - orjson is a dependency; the stdlib pat
     _orjson_loads = None
 
 
-def _accepted(obj: Any) -> bool:
-    """Whether a parsed line is an event; maps a legacy one in place like `parse_line` does."""
-    if type(obj) is not dict or type(obj.get("event_type")) is not str:
-        return False
-    version = obj.get("schema_version")
-    if version is None or version == LEGACY_SCHEMA_VERSION:
-        mapped = map_legacy(obj)  # flowspec's earlier module: its meaning in schema 1.0
-        obj.clear()
-        obj.update(mapped)
-    elif type(version) is not str:
-        obj["schema_version"] = str(version)
-    return True
+def _event(obj: Any, raw: bytes) -> dict[str, Any] | None:
+    """A parsed line as an event: normalised, then mapped when legacy (like `parse_line`)."""
+    event = normalize_parsed(obj, raw)
+    if event is not None and event["schema_version"] == LEGACY_SCHEMA_VERSION:
+        return map_legacy(event)  # flowspec's earlier module: its meaning in schema 1.0
+    return event
 
 
 def _fallback(raw: bytes, stats: ReadStats, append: Callable[[dict[str, Any]], None]) -> None:
@@ -80,8 +75,9 @@ def parse_batch(parts: list[bytes], stats: ReadStats) -> list[dict[str, Any]]:
                 obj, end = raw_decode(text)
             except (ValueError, RecursionError):
                 obj, end = None, -1
-            if end == len(text) and _accepted(obj):
-                append(obj)
+            event = _event(obj, raw) if end == len(text) else None
+            if event is not None:
+                append(event)
                 continue
         _fallback(raw, stats, append)
     stats.events += len(out)
@@ -99,8 +95,9 @@ def _parse_batch_orjson(
             obj = loads(raw)
         except ValueError:  # orjson.JSONDecodeError is a ValueError
             obj = None
-        if _accepted(obj):
-            append(obj)
+        event = _event(obj, raw)
+        if event is not None:
+            append(event)
         else:
             _fallback(raw, stats, append)
     stats.events += len(out)
