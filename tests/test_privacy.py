@@ -160,3 +160,45 @@ def test_keyed_hasher_is_exactly_hmac_sha256(key: bytes, data: bytes) -> None:
     from flowspec_telemetry.core.privacy import KeyedHasher
 
     assert KeyedHasher(key).hexdigest(data) == hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def _unescape(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode("unicode_escape")
+
+
+PROBES = [
+    (kind, _unescape(text), secret)
+    for kind, text, secret in (
+        line.split("\t")
+        for line in (Path(__file__).parent / "data" / "scrub-probes.tsv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line and not line.startswith("#")
+    )
+]
+
+
+def _survives(secret: str, cleaned: str) -> bool:
+    import unicodedata
+
+    return secret in cleaned or secret in unicodedata.normalize("NFKC", cleaned)
+
+
+@pytest.mark.parametrize(("kind", "text", "secret"), PROBES, ids=[p[0] for p in PROBES])
+def test_scrub_removes_each_probe(kind: str, text: str, secret: str) -> None:
+    """Issue 13.8: the 35 probe shapes (glued, multi-line, encoded, full-width ...)."""
+    cleaned = scrub(f"before {text} after", limit=10_000)
+    assert not _survives(secret, cleaned), cleaned
+    assert cleaned.startswith("before")
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.sampled_from(PROBES),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+)
+def test_no_probe_survives_any_glue(before: str, probe: tuple[str, str, str], after: str) -> None:
+    """Whatever touches the secret on either side (a word character, `:`, Unicode)."""
+    _, text, secret = probe
+    assert not _survives(secret, scrub(before + text + after, limit=100_000))

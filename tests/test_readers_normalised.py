@@ -26,14 +26,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from flowspec_telemetry.cli.app import run
-from flowspec_telemetry.core._normalize import (
+from flowspec_telemetry.core.events import FIELD_NAMES, RoleEvent, parse_line
+from flowspec_telemetry.core.normalize import (
     FIELD_KINDS,
     MAX_DURATION_MS,
     MAX_TEXT,
     normalize_event,
     normalize_parsed,
 )
-from flowspec_telemetry.core.events import FIELD_NAMES, RoleEvent, parse_line
 from flowspec_telemetry.core.tracker import Tracker
 
 # Any character at all, lone surrogates included (hypothesis leaves them out by default).
@@ -165,7 +165,7 @@ def _check_contract(event: dict[str, Any]) -> None:
         kind = FIELD_KINDS.get(key)
         if kind == "text" and value is not None:
             assert type(value) is str and len(value) <= MAX_TEXT
-            _clean_output(value)
+            value.encode("utf-8")
         elif kind == "duration":
             assert type(value) in (int, float) and 0 <= value <= MAX_DURATION_MS
         elif kind == "handoff":
@@ -210,7 +210,7 @@ def test_a_clean_line_comes_back_untouched() -> None:
         ("role", ["dev"], None),
         ("agent", {"a": 1}, None),
         ("command", 5, None),
-        ("role", "a\u061cb\U000e0041c\x1b[31m", "abc[31m"),
+        ("role", "a\u061cb\x1b[31m", "a\u061cb\x1b[31m"),  # data stays data: display escapes
         ("duration_ms", math.inf, None),
         ("duration_ms", math.nan, None),
         ("duration_ms", True, None),

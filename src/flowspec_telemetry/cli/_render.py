@@ -20,19 +20,15 @@ from rich.text import Text
 
 from flowspec_telemetry.cli.exit_codes import CliError, ExitCode
 from flowspec_telemetry.core.names import FLOWSPEC
+from flowspec_telemetry.core.normalize import escape_unsafe
 from flowspec_telemetry.core.project import find_project_root
 
-_UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 MAX_CELL: Final = 120
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")  # not encodable: a terminal needs UTF-8
 
 
 out = Console(highlight=False, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def safe(value: Any, limit: int = MAX_CELL) -> str:
@@ -47,7 +43,7 @@ def safe(value: Any, limit: int = MAX_CELL) -> str:
         text = repr(value)
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    text = _UNSAFE.sub(_escape, text)
+    text = escape_unsafe(_SURROGATE.sub("\ufffd", text))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

@@ -170,8 +170,15 @@ def _callback_name(info: Any) -> str | None:
 
 
 def _error(message: str) -> None:
-    """One line on stderr, whatever the message held."""
-    line = " ".join(message.split())
+    """One line on stderr, whatever the message held.
+
+    Messages can carry what the tool did not choose: an OS error names a file
+    whose name (a folder in the project path) may hold terminal escapes, so
+    every message is made printable here (`render.safe`), not by each caller.
+    """
+    from flowspec_telemetry.cli.render import safe
+
+    line = safe(" ".join(message.split()), limit=1000)
     err.print(f"{PROG}: error: {line}", markup=False, soft_wrap=True)
 
 

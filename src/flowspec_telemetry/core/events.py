@@ -323,7 +323,7 @@ def parse_line(raw: bytes | str) -> dict[str, Any] | None:
         return None
     normalize = _normalize
     if normalize is None:  # imported on first use: the tracking path never reads
-        from flowspec_telemetry.core._normalize import normalize_event
+        from flowspec_telemetry.core.normalize import normalize_event
 
         normalize = _normalize = normalize_event
     event = normalize(obj)

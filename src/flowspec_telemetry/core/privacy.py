@@ -193,13 +193,16 @@ def version_text(value: str) -> str:
 # ------------------------------------------------------------------ scrubbing
 
 _PATH_END = r"[^\s\"'<>|`]*"
-# (tag, needles, pattern): a pattern runs only when one of its needles occurs,
-# so ordinary text pays a few substring scans instead of seventeen regex passes.
+# (tag, needles, pattern): a pattern runs only when one of its needles occurs
+# (always when it has none), so ordinary text pays a few substring scans
+# instead of twenty regex passes. Secrets with a distinctive prefix are matched
+# wherever they start, glued to a word character, `_` or `:` included
+# (`inv_ghp_...`, `token:AKIA...`): a look-behind there only let them through.
 _PATTERN_SOURCES: Final[tuple[tuple[str, tuple[str, ...], str], ...]] = (
     (
         "<private-key>",
         ("PRIVATE KEY",),
-        r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----(?:(?!-----END).){0,16384}"
+        r"(?s)-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----(?:(?!-----END).){0,16384}"
         r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?",
     ),
     ("<url>", ("://",), r"(?<![\w+.-])[A-Za-z][\w+.-]{0,30}://\S+"),
@@ -209,24 +212,28 @@ _PATTERN_SOURCES: Final[tuple[tuple[str, tuple[str, ...], str], ...]] = (
         ("@",),
         r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+",
     ),
-    ("<secret>", ("eyJ",), r"(?<![\w-])eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]*"),
+    ("<secret>", ("eyJ",), r"eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]*"),
     (
         "<secret>",
         ("gh", "github_pat_"),
-        r"(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})",
+        r"gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}",
     ),
+    ("<secret>", ("AKIA", "ASIA", "ABIA", "ACCA"), r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
+    ("<secret>", ("xox",), r"xox[abposr]-[A-Za-z0-9-]{10,255}"),
+    # Stripe (sk_live_, rk_test_ ...), then OpenAI-style keys: these need a digit
+    # in the key so that words such as "task-runner-for-the-whole-team" stay.
+    ("<secret>", ("_live_", "_test_"), r"(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,255}"),
     (
         "<secret>",
-        ("AKIA", "ASIA", "ABIA", "ACCA"),
-        r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+        ("sk-", "pk-", "rk-"),
+        r"(?:sk|pk|rk)-(?=[A-Za-z_-]{0,255}[0-9])[A-Za-z0-9_-]{20,255}",
     ),
-    ("<secret>", ("xox",), r"(?<![\w-])xox[abposr]-[A-Za-z0-9-]{10,255}"),
-    ("<secret>", ("sk-", "pk-", "rk-"), r"(?<![\w-])(?:sk|pk|rk)-[A-Za-z0-9_-]{20,255}"),
-    ("<secret>", ("AIza",), r"(?<![\w-])AIza[0-9A-Za-z_-]{35}"),
-    ("<path>", ("\\\\",), r"(?<![\w\\])\\\\[^\s\\]+\\" + _PATH_END),
-    ("<path>", (":\\",), r"(?<![\w])[A-Za-z]:\\" + _PATH_END),
+    ("<secret>", ("AIza",), r"AIza[0-9A-Za-z_-]{35}"),
+    ("<path>", ("\\\\",), r"(?<![\\])\\\\[^\s\\]+\\" + _PATH_END),
+    ("<path>", ("//",), r"(?<![:/])//[\w.$-]{1,255}/" + _PATH_END),  # //server/share
+    ("<path>", (":\\", ":/"), r"[A-Za-z]:[\\/]" + _PATH_END),  # C:\ and C:/
     ("<path>", ("~",), r"(?<![\w~])~[\w.-]{0,64}/" + _PATH_END),
-    ("<path>", ("/",), r"(?<![\w.~:/-])/[\w.@+-]+/" + _PATH_END),
+    ("<path>", ("/",), r"(?<![/])/[\w.@+-]+/" + _PATH_END),
     ("<ip>", (":",), r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"),
     (
         "<ip>",
@@ -235,10 +242,21 @@ _PATTERN_SOURCES: Final[tuple[tuple[str, tuple[str, ...], str], ...]] = (
         r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![\w:])",
     ),
     ("<ip>", (".",), r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)"),
+    # Last: a long base64 run of letters and digits is a key body (a PEM block
+    # cut from its header, a token of an unknown kind, a commit hash). Nothing
+    # this package keeps as text is one.
+    (
+        "<secret>",
+        (),
+        r"(?<![A-Za-z0-9+/])(?=[A-Za-z+/]*[0-9])(?=[0-9+/]*[A-Za-z])[A-Za-z0-9+/]{40,}={0,2}",
+    ),
 )
 # Terminal escapes, other C0/C1 controls, zero-width and bidi characters: removed
 # *before* the patterns run, so they cannot split a secret to hide it.
-_CONTROL_SOURCE = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+_CONTROL_SOURCE = (
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+    r"\U000e0000-\U000e007f]"
+)
 _compiled: list[tuple[str, tuple[str, ...], re.Pattern[str]]] = []
 # Longest stretch a bounded pattern can match: a cut further than this before
 # the end of the output cannot leave part of a secret in it.
@@ -255,11 +273,20 @@ def _patterns() -> list[tuple[str, tuple[str, ...], re.Pattern[str]]]:
     return _compiled
 
 
+_PERCENT = re.compile(r"%([2-7][0-9A-Fa-f])")
+
+
 def _scrub_all(text: str) -> str:
     control, *patterns = _patterns()
     text = control[2].sub("", text)
+    if not text.isascii():  # full-width and other compatibility forms (U+FF20 is @)
+        import unicodedata  # only for non-ASCII text: never on the common path
+
+        text = control[2].sub("", unicodedata.normalize("NFKC", text))
+    if "%" in text:  # percent-encoded ASCII (john%40acme.com): decoded before matching
+        text = _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), text)
     for label, needles, pattern in patterns:
-        if any(n in text for n in needles):
+        if not needles or any(n in text for n in needles):
             text = pattern.sub(label, text)
     return text
 

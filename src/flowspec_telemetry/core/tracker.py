@@ -54,8 +54,12 @@ REVALIDATE_SECONDS: Final = 1.0
 # takes microseconds (a rotation a few milliseconds); past this the event is
 # dropped rather than the host kept waiting on a stuck file system.
 LOCK_TIMEOUT_SECONDS: Final = 0.25
-_INVOCATION_PREFIX: Final = "inv_"
-_STORED_HASH: Final = re.compile(r"^hmac:[0-9a-f]{16}\Z")
+# Exactly what this package writes, ASCII only: one of our keyed hashes, and
+# our invocation ids (`inv_` + a ULID: 26 Crockford base32 characters, the first
+# at most 7 since the time part has 48 bits). A value of another shape (a
+# Unicode digit, a lower-case letter, an I, L, O or U) is not ours: it is hashed.
+_STORED_HASH: Final = re.compile(r"hmac:[0-9a-f]{16}", re.ASCII)
+_OUR_INVOCATION: Final = re.compile(r"inv_[0-7][0-9A-HJKMNP-TV-Z]{25}", re.ASCII)
 _SELECTIONS: Final = frozenset({RoleEvent.ROLE_SELECTED.value, RoleEvent.ROLE_CHANGED.value})
 _SOURCES: Final = frozenset(
     {"init", "cli", "config", "prompt", "hook", "env", "api", "ide", "switch"}
@@ -601,11 +605,17 @@ class _Values:
                 self.hashes[text] = cached
         return cached
 
-    def free(self, value: object, known: frozenset[str]) -> str | None:
+    def free(self, value: object, known: frozenset[str], *, hash_ok: bool = True) -> str | None:
+        """A catalog value as is; with `hash_ok`, one of our hashes as is; the rest hashed.
+
+        `hash_ok` is False for the fields whose stored value is never a hash
+        that an adapter kept (outcome, source): there a hash-shaped value is
+        hashed like any other unknown value.
+        """
         text = _text(value)
         if not text:
             return None
-        if text in known or _STORED_HASH.match(text):
+        if text in known or (hash_ok and _STORED_HASH.fullmatch(text)):
             return text  # a catalog value, or one of our hashes (already unreadable)
         stripped = text.strip()
         if stripped in known:
@@ -669,17 +679,15 @@ class _Values:
             event["session_id"] = self.hashed(session)
         invocation = _text(invocation_id)
         if invocation:
-            ours = invocation.startswith(_INVOCATION_PREFIX) and len(invocation) == 30
-            event["invocation_id"] = (
-                invocation if ours and invocation[4:].isalnum() else self.hashed(invocation)
-            )
+            ours = _OUR_INVOCATION.fullmatch(invocation) is not None
+            event["invocation_id"] = invocation if ours else self.hashed(invocation)
         duration = _duration(duration_ms)
         if duration is not None:
             event["duration_ms"] = duration
         if outcome is not None:
-            event["outcome"] = self.free(outcome, OUTCOMES)
+            event["outcome"] = self.free(outcome, OUTCOMES, hash_ok=False)
         if source is not None:
-            event["source"] = self.free(source, _SOURCES)
+            event["source"] = self.free(source, _SOURCES, hash_ok=False)
 
 
 def _duration(value: object) -> int | None:

@@ -14,9 +14,11 @@ import re
 from typing import Any, Final
 
 from flowspec_telemetry.analysis.rates import percent
+from flowspec_telemetry.core.normalize import UNSAFE_CHARS
 
-# C0/C1 controls, zero-width and bidi controls, line/paragraph separators, BOM.
-_INVISIBLE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# C0/C1 controls, zero-width and bidi controls (U+061C too), line/paragraph
+# separators, BOM, tag characters: the one set every display layer uses.
+_INVISIBLE: Final = UNSAFE_CHARS
 _SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 MAX_TEXT: Final = 60
 

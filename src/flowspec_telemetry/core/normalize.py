@@ -14,17 +14,24 @@ The contract (see `FIELD_KINDS`):
 
 * not a dict, or no usable text `event_type`: None (the reader counts the line
   as skipped);
-* text fields are `str`, None or absent: lone surrogates become U+FFFD; control,
-  zero-width, bidi (U+061C too) and tag characters (U+E0000 block) are removed;
-  a value is cut to `MAX_TEXT` characters. Any other type there is dropped;
+* text fields are `str`, None or absent: lone surrogates (which no UTF-8
+  output can carry) become U+FFFD and a value is cut to `MAX_TEXT` characters.
+  Any other type there is dropped;
 * `duration_ms` is a finite number in [0, `MAX_DURATION_MS`] or absent;
 * `handoff` is `{"from_agent": str | None, "to_agent": str | None}` or absent;
-* `context` is a dict of clean scalars (`ci` a bool; a `tool_version` that does
-  not look like a version reads "unknown") or absent;
+* `context` is a dict of clean scalars (text as above, finite numbers, bools,
+  None) or absent;
 * `schema_version` is text; a line without one is a legacy line, tagged "0";
 * unknown keys are kept (readers show them), their values cleaned the same
-  way: text as above, finite numbers within +/- 2**63, lists and dicts at most
-  `MAX_DEPTH` deep and `MAX_ITEMS` long.
+  way: text as above, finite numbers, lists and dicts at most `MAX_DEPTH` deep
+  and `MAX_ITEMS` long.
+
+What it does not do: change the characters of a value otherwise. Data stays
+data (an export gives back what was stored); what a terminal or a page must
+not obey (C0/C1 controls, zero-width, bidi including U+061C, the tag
+characters of the U+E0000 block) is shown as a visible escape by the display
+layers, which all use `escape_unsafe` (terminal: `cli.render.safe`; HTML:
+`report.html`).
 
 A clean line (every line this package writes) is returned as the very same
 dict after a check of its values' types and characters, so the cost on a
@@ -38,22 +45,22 @@ import re
 from typing import Any, Final
 
 from flowspec_telemetry.core.events import LEGACY_SCHEMA_VERSION
-from flowspec_telemetry.core.privacy import UNKNOWN_VERSION, version_text
 
 __all__ = [
     "FIELD_KINDS",
     "MAX_DURATION_MS",
     "MAX_TEXT",
+    "UNSAFE_CHARS",
     "clean_text",
+    "escape_unsafe",
     "normalize_event",
     "normalize_parsed",
 ]
 
 MAX_TEXT: Final = 1024  # no line the tracker writes holds a longer value (lines <= 4096 bytes)
 MAX_DURATION_MS: Final = 10**12  # what the tracker itself stores at most (about 31 years)
-MAX_DEPTH: Final = 4
-MAX_ITEMS: Final = 64
-_MAX_INT: Final = 2**63 - 1
+MAX_DEPTH: Final = 32
+MAX_ITEMS: Final = 1024
 
 _TEXT: Final = "text"
 FIELD_KINDS: Final[dict[str, str]] = {
@@ -75,26 +82,36 @@ FIELD_KINDS: Final[dict[str, str]] = {
     "handoff": "handoff",
     "context": "context",
 }
-_CONTEXT_TEXT: Final = frozenset({"os", "python", "tool_version"})
 
 # What must never reach a terminal or a page: C0/C1 controls (escapes), zero-width
 # and bidi controls (U+061C, U+200B-U+200F, U+202A-U+202E, U+2066-U+2069), word
 # joiners and invisible operators (U+2060-U+2064), the BOM, interlinear
 # annotation marks, line/paragraph separators and the tag characters (U+E0000
 # block: invisible text that can smuggle a message).
-_UNSAFE: Final = re.compile(
+UNSAFE_CHARS: Final = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
     "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def escape_unsafe(text: str) -> str:
+    """Every character of `UNSAFE_CHARS` in `text` as a visible escape (`\\x1b`)."""
+    return UNSAFE_CHARS.sub(_escape, text)
+
+
 def clean_text(value: str, limit: int = MAX_TEXT) -> str:
-    """`value` safe to count, sort, encode as UTF-8 and print (see the module docstring)."""
+    """`value` safe to count, sort and encode as UTF-8 (to print it, see `escape_unsafe`)."""
     if value.isascii() and value.isprintable() and len(value) <= limit:
         return value
     text = _SURROGATE.sub("\ufffd", value[: limit * 4])
-    text = _UNSAFE.sub("", text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
@@ -102,7 +119,7 @@ def clean_text(value: str, limit: int = MAX_TEXT) -> str:
 
 def _number(value: object) -> int | float | None:
     if type(value) is int:
-        return max(-_MAX_INT, min(value, _MAX_INT))
+        return value
     if type(value) is float and math.isfinite(value):
         return value
     return None
@@ -134,13 +151,8 @@ def _context(value: object) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     for key, item in list(value.items())[:MAX_ITEMS]:
         name = clean_text(key, 64)
-        if name == "ci":
-            if type(item) is bool:
-                out[name] = item
-        elif name == "tool_version":
-            out[name] = version_text(item) if type(item) is str else UNKNOWN_VERSION
-        elif type(item) is str:
-            out[name] = clean_text(item, 64 if name in _CONTEXT_TEXT else MAX_TEXT)
+        if type(item) is str:
+            out[name] = clean_text(item)
         elif type(item) is bool or item is None:
             out[name] = item
         else:
@@ -156,9 +168,10 @@ def _any(value: object, depth: int = 0) -> tuple[bool, Any]:
         return True, value
     if type(value) is str:
         return True, clean_text(value)
-    if type(value) is int or type(value) is float:
-        number = _number(value)
-        return number is not None, number
+    if type(value) is int:  # kept exact: Python's ints are unbounded, JSON's too
+        return True, value
+    if type(value) is float:
+        return math.isfinite(value), value
     if depth >= MAX_DEPTH:
         return False, None
     if type(value) is list:
@@ -180,11 +193,9 @@ def _is_clean_context(context: dict[str, Any]) -> bool:
             if type(item) is not bool:
                 return False
             continue
-        if type(item) is not str or len(item) > 64:
+        if type(item) is not str or len(item) > MAX_TEXT:
             return False
         if not (item.isascii() and item.isprintable()):
-            return False
-        if name == "tool_version" and version_text(item) != item:
             return False
     return True
 
