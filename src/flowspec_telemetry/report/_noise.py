@@ -23,9 +23,27 @@ from typing import Final
 MECHANISM: Final = "two-sided-geometric"
 
 
-def alpha(epsilon: float, sensitivity: int = 1) -> float:
+# The epsilons this mechanism can draw for in floating point. Above the top, a =
+# exp(-epsilon) is so small that the noise is 0 almost surely (and exp underflows
+# to 0 past ~745: log(0) fails); below the bottom, a rounds towards 1 and the
+# draw divides by log(1) = 0. Both ends are far past any useful setting.
+EPSILON_MIN: Final = 1e-6
+EPSILON_MAX: Final = 100.0
+
+
+def epsilon_problem(epsilon: float) -> str | None:
+    """Why `epsilon` cannot be used, in one line fit for the CLI, or None when it can."""
     if not (math.isfinite(epsilon) and epsilon > 0):
-        raise ValueError("epsilon must be a positive, finite number")
+        return "--epsilon must be a positive number"
+    if not EPSILON_MIN <= epsilon <= EPSILON_MAX:
+        return f"--epsilon must be between {EPSILON_MIN:g} and {EPSILON_MAX:g} (got {epsilon:g})"
+    return None
+
+
+def alpha(epsilon: float, sensitivity: int = 1) -> float:
+    problem = epsilon_problem(epsilon)
+    if problem is not None:
+        raise ValueError(problem.removeprefix("--"))
     if sensitivity < 1:
         raise ValueError("sensitivity must be at least 1")
     return math.exp(-epsilon / sensitivity)
