@@ -203,3 +203,31 @@ def test_missing_engine_is_one_clear_line(tmp_path: Path) -> None:
     result = run_cli("org", "ingest", str(report), "--db", "clickhouse://127.0.0.1:1/x", env=env)
     assert result.returncode == 1
     assert "pip install 'flowspec-telemetry[clickhouse]'" in result.stderr
+
+
+@pytest.mark.parametrize("dangling", [True, False])
+@pytest.mark.parametrize("what", ["db", "wal"])
+@pytest.mark.parametrize("command", ["ingest", "insights"])
+def test_db_path_through_a_symlink_is_refused(
+    tmp_path: Path, dangling: bool, what: str, command: str
+) -> None:
+    """13.14: `--db` (or its `.wal`) planted as a link: nothing is created or read through it."""
+    reports = write_reports(tmp_path, range(2))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "target.duckdb"
+    db = tmp_path / "org.duckdb"
+    if command == "insights" or not dangling:  # a real database at the end of the link
+        assert run_cli("org", "ingest", *map(str, reports), "--db", str(target)).returncode == 0
+    before = sorted((p.name, p.stat().st_size) for p in elsewhere.iterdir())
+    if what == "db":
+        db.symlink_to(target if not dangling else elsewhere / "missing.duckdb")
+    else:
+        if command == "insights" or not dangling:
+            run_cli("org", "ingest", *map(str, reports), "--db", str(db))
+        db.with_name(db.name + ".wal").symlink_to(elsewhere / "planted.wal")
+    args = ["org", command, *(map(str, reports) if command == "ingest" else ()), "--db", str(db)]
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert "symbolic link" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert sorted((p.name, p.stat().st_size) for p in elsewhere.iterdir()) == before

@@ -130,6 +130,16 @@ def check_target(target: Target, *, must_exist: bool) -> None:
     if target.path is None:
         return
     path = target.path
+    # DuckDB opens (and creates) what a link points at, and writes `<file>.wal`
+    # beside it: a link planted at either would send the org's data elsewhere
+    # (a dangling one would create a file wherever it points). Refused, like
+    # every file the local store writes.
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        if candidate.is_symlink():
+            raise StoreError(
+                f"--db {candidate} is a symbolic link; refusing to open a database through it",
+                usage=True,
+            )
     if not path.parent.is_dir():
         raise StoreError(f"--db {path}: the folder {path.parent} does not exist", usage=True)
     if path.is_dir():
