@@ -65,6 +65,13 @@ SHARE_SCHEMA_VERSION: Final = "1"
 DEFAULT_K: Final = 5
 SENSITIVITY: Final = 1
 MAX_CATALOG: Final = 256
+# Bounds on every number a share report carries (issue 13.7). A report outside
+# them is refused on its own at ingest (the others still load), and the tool
+# never writes one. With at most `MAX_CELL_COUNT` per cell and at most
+# `org.ingest.MAX_REPORTS` reports in a store, no sum over a cell can pass
+# 2**63 - 1: ClickHouse's Int64 sums cannot wrap.
+MAX_K: Final = 1_000_000
+MAX_CELL_COUNT: Final = 2**31 - 1  # 2.1 billion events of one kind: far beyond any person
 
 # table name -> its dimensions; each dimension draws its values from a catalog list
 TABLES: Final[Mapping[str, tuple[str, ...]]] = {
@@ -177,8 +184,8 @@ def build_share_report(
     today: date | None = None,
 ) -> dict[str, Any]:
     """The share report of counted cells: noise (with `epsilon`), then k suppression."""
-    if k < 1:
-        raise ValueError("k must be at least 1")
+    if not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be from 1 to {MAX_K:,}")
     if epsilon is not None:
         noise.alpha(epsilon, SENSITIVITY)  # validates
         rng = rng if rng is not None else random.SystemRandom()
@@ -327,8 +334,11 @@ def _check_table(
         for dim, value in zip(dims, key, strict=True):
             if not isinstance(value, str) or value not in catalog[DIMENSION_KIND[dim]]:
                 errors.append(f"{where}.rows[{i}]: {dim} is not a value of the report's catalog")
-        if not _is_int(count) or count < k:
-            errors.append(f"{where}.rows[{i}]: the count must be an integer of at least k ({k})")
+        if not _is_int(count) or not k <= count <= MAX_CELL_COUNT:
+            errors.append(
+                f"{where}.rows[{i}]: the count must be an integer from k ({k}) "
+                f"to {MAX_CELL_COUNT:,}"
+            )
         if tuple(map(str, key)) in seen:
             errors.append(f"{where}.rows[{i}] repeats a cell")
         seen.add(tuple(map(str, key)))
@@ -373,9 +383,10 @@ def validate_share_report(data: Any) -> list[str]:
     privacy = data.get("privacy")
     k = DEFAULT_K
     if isinstance(privacy, dict) and not _check_keys(privacy, _PRIVACY_KEYS, "privacy"):
-        k = privacy["k"] if _is_int(privacy["k"]) and privacy["k"] >= 1 else k
-        if not _is_int(privacy["k"]) or privacy["k"] < 1:
-            errors.append("privacy.k must be an integer of at least 1")
+        k_ok = _is_int(privacy["k"]) and 1 <= privacy["k"] <= MAX_K
+        k = privacy["k"] if k_ok else k
+        if not k_ok:
+            errors.append(f"privacy.k must be an integer from 1 to {MAX_K:,}")
         eps = privacy["epsilon"]
         if eps is None:
             if privacy["mechanism"] != "none":
@@ -383,9 +394,12 @@ def validate_share_report(data: Any) -> list[str]:
         elif (
             isinstance(eps, bool)
             or not isinstance(eps, int | float)
-            or not (math.isfinite(eps) and eps > 0)
+            or noise.epsilon_problem(eps) is not None
         ):
-            errors.append("privacy.epsilon must be null or a positive number")
+            errors.append(
+                f"privacy.epsilon must be null or a number from {noise.EPSILON_MIN:g} "
+                f"to {noise.EPSILON_MAX:g}"
+            )
         elif privacy["mechanism"] != noise.MECHANISM:
             errors.append(f"privacy.mechanism must be {noise.MECHANISM!r} with epsilon")
         if privacy["sensitivity"] != SENSITIVITY or privacy["unit"] != "event":
