@@ -54,6 +54,7 @@ REVALIDATE_SECONDS: Final = 1.0
 # takes microseconds (a rotation a few milliseconds); past this the event is
 # dropped rather than the host kept waiting on a stuck file system.
 LOCK_TIMEOUT_SECONDS: Final = 0.25
+_get_ident = _thread.get_ident
 # Exactly what this package writes, ASCII only: one of our keyed hashes, and
 # our invocation ids (`inv_` + a ULID: 26 Crockford base32 characters, the first
 # at most 7 since the time part has 48 bits). A value of another shape (a
@@ -200,7 +201,10 @@ class Tracker:
         threads at once: calls on one tracker take turns (see `_turn`), so no
         thread ever writes through a descriptor another one closed.
         """
-        if not self._turn():
+        lock = self._lock  # inlined `_turn`: this is the hot path
+        if lock.acquire(False):
+            self._owner = _get_ident()
+        elif not self._wait_turn():
             self._debug(f"not recorded ({_safe_type(event_type)}): the tracker is busy")
             return None
         try:
@@ -260,7 +264,8 @@ class Tracker:
             self._debug(f"not recorded ({_safe_type(event_type)}): {type(exc).__name__}: {exc}")
             return None
         finally:
-            self._end_turn()
+            self._owner = None
+            lock.release()
 
     def _remember_role(self, state: _ProjectState, role: str) -> None:
         state.selected_role = role
@@ -405,11 +410,16 @@ class Tracker:
         rather than block the host. An uncontended turn costs well under a
         microsecond.
         """
-        me = _thread.get_ident()
-        if self._owner == me:
+        if self._lock.acquire(False):  # the common case: nobody else is in a call
+            self._owner = _get_ident()
+            return True
+        return self._wait_turn()
+
+    def _wait_turn(self) -> bool:
+        me = _get_ident()
+        if self._owner == me:  # held by this very thread: a re-entrant call
             return False
-        lock = self._lock
-        if not (lock.acquire(False) or lock.acquire(True, LOCK_TIMEOUT_SECONDS)):
+        if not self._lock.acquire(True, LOCK_TIMEOUT_SECONDS):
             return False
         self._owner = me
         return True
