@@ -250,3 +250,25 @@ def test_a_share_yes_in_a_git_tracked_record_does_not_count(project: Path) -> No
     assert info["shared"]["mode"]["mode"] == "local"  # sharing: the tracked yes is not yours
     refused = run_cli("report", "--share", "s.json", "--week", WEEK, cwd=project)
     assert refused.returncode == 1 and "sharing is off" in refused.stderr
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_share_without_any_consent_creates_nothing(project: Path, preview: bool) -> None:
+    """13.10: no `.flowspec/`, no salt, no ledger, no share file before a yes."""
+    before = _snapshot(project)
+    args = ("--share", "s.json", "--week", WEEK) + (("--preview",) if preview else ())
+    result = run_cli("report", *args, cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _snapshot(project) == before
+    assert not (project / ".flowspec").exists() and not (project / "s.json").exists()
+
+
+def test_a_failing_ledger_write_leaves_no_unrecorded_share(project: Path) -> None:
+    """13.10: the share file is written only once the ledger holds its entry."""
+    write_known(share_consented(project))
+    (project / ".flowspec" / "telemetry-shared.jsonl").mkdir()  # the ledger cannot be appended
+    result = run_cli("report", "--share", "s.json", "--week", WEEK, cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (project / "s.json").exists()

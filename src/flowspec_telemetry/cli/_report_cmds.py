@@ -88,8 +88,16 @@ def _share_week(
         sys.stdout.write(prepared.blob.decode("ascii"))
         return
     assert share is not None  # noqa: S101 - preview returned above
+    # The ledger first: a share file exists only once it is recorded, so a
+    # failing ledger write never leaves an unrecorded share behind (13.10).
+    try:
+        entry = record_week(root, prepared, file_name=share.name, names=FLOWSPEC)
+    except OSError as exc:
+        fail(
+            f"the ledger could not be written ({exc.strerror or exc}); no share report was written",
+            ExitCode.FAILURE,
+        )
     _write(share, prepared.blob, force)
-    entry = record_week(root, prepared, file_name=share.name, names=FLOWSPEC)
     privacy = prepared.report["privacy"]
     if prepared.reprint:
         line(
