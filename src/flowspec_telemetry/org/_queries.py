@@ -23,7 +23,11 @@ CELL_TOTALS: Final = (
 REPORT_TOTALS: Final = (
     f"SELECT COUNT(*), SUM(suppressed_cells), MIN(k), MAX(k) FROM org_reports WHERE {VISIBLE}"
 )
-REPORT_COUNT: Final = f"SELECT COUNT(*) FROM org_reports WHERE {VISIBLE}"
+# Reports of both formats held by the store (the bound of `ingest.MAX_REPORTS`).
+REPORT_COUNTS: Final = (
+    f"SELECT COUNT(*) FROM org_reports WHERE {VISIBLE}",
+    f"SELECT COUNT(*) FROM org_weekly_reports WHERE {VISIBLE}",
+)
 NOISED_REPORTS: Final = f"SELECT COUNT(*) FROM org_reports WHERE {VISIBLE} AND epsilon != ''"
 PERIOD_START: Final = (
     f"SELECT MIN(period_start) FROM org_reports WHERE {VISIBLE} AND period_start != ''"

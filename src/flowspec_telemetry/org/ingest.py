@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from flowspec_telemetry.org._queries import REPORT_COUNT, known_reports
+from flowspec_telemetry.org._queries import REPORT_COUNTS, known_reports
 from flowspec_telemetry.org._schema import STORE_VERSION
 from flowspec_telemetry.org.backends import Store, StoreError
 from flowspec_telemetry.org.weekly import weekly_conflicts, weekly_rows
@@ -51,8 +51,9 @@ __all__ = [
 ]
 
 MAX_BYTES: Final = 8 * 1024 * 1024  # a share report of a 256-value catalog stays far below
-# At most this many reports in one store: with `share.MAX_CELL_COUNT` per cell,
-# (2**32 - 1) * (2**31 - 1) < 2**63, so no Int64 sum of a cell can wrap (issue 13.7).
+# At most this many reports in one store: with at most 2**31 - 1 per cell (format
+# 1: `share.MAX_CELL_COUNT`; format 2: its bound plus the noise's tail, far
+# below), (2**32 - 1) * (2**31 - 1) < 2**63: no Int64 sum of a cell can wrap (13.7).
 MAX_REPORTS: Final = 2**32 - 1
 _LOOKUP_CHUNK: Final = 500
 
@@ -249,10 +250,11 @@ def ingest(store: Store, items: Sequence[Accepted]) -> IngestResult:
     fresh, result.rejected = screen(store, items)
     if not fresh:
         return result
-    held = int(store.query(REPORT_COUNT)[0][0] or 0)
-    if held + len(fresh) > MAX_REPORTS:
+    adding = len(fresh)  # of either format: both hold Int64 cell counts the queries sum
+    held = sum(int(row[0] or 0) for query in REPORT_COUNTS for row in store.query(query))
+    if held + adding > MAX_REPORTS:
         raise StoreError(
-            f"the store holds {held:,} share reports; {len(fresh):,} more would pass the "
+            f"the store holds {held:,} share reports; {adding:,} more would pass the "
             f"{MAX_REPORTS:,} a store can sum without overflow: start another store"
         )
     load_id = uuid.uuid4().hex
