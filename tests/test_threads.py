@@ -92,10 +92,12 @@ def _host_files(
 def _tracking(
     tracker: Tracker, root: Path, worker: int, done: Path, out: list[tuple[str, float]]
 ) -> None:
-    """Track until the neighbour has done its clears, and at least PER_THREAD times."""
-    i = 0
-    while i < PER_THREAD or not done.exists():
+    """Track PER_THREAD times, and on until 200 calls after the neighbour's last clear."""
+    i = after = 0
+    while i < PER_THREAD or after < 200:
         i += 1
+        if after or done.exists():
+            after += 1
         started = time.monotonic()
         event_id = tracker.track(
             "agent.invoked",
