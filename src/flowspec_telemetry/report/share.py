@@ -336,8 +336,8 @@ def _check_table(
                 errors.append(f"{where}.rows[{i}]: {dim} is not a value of the report's catalog")
         if not _is_int(count) or not k <= count <= MAX_CELL_COUNT:
             errors.append(
-                f"{where}.rows[{i}]: the count must be an integer from k ({k}) "
-                f"to {MAX_CELL_COUNT:,}"
+                f"{where}.rows[{i}]: the count must be an integer of at least k ({k}) "
+                f"and at most {MAX_CELL_COUNT:,}"
             )
         if tuple(map(str, key)) in seen:
             errors.append(f"{where}.rows[{i}] repeats a cell")
