@@ -26,7 +26,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from flowspec_telemetry.cli.app import run
+from flowspec_telemetry.core import consent_rules
 from flowspec_telemetry.core.events import FIELD_NAMES, RoleEvent, parse_line
+from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.core.normalize import (
     FIELD_KINDS,
     MAX_DURATION_MS,
@@ -35,6 +37,7 @@ from flowspec_telemetry.core.normalize import (
     normalize_parsed,
 )
 from flowspec_telemetry.core.tracker import Tracker
+from flowspec_telemetry.report.share import project_share_report
 
 # Any character at all, lone surrogates included (hypothesis leaves them out by default).
 any_text = st.text(alphabet=st.characters(blacklist_categories=()), max_size=24)
@@ -56,10 +59,17 @@ json_values = st.recursive(
 )
 KEYS = st.sampled_from([*FIELD_NAMES, "metadata", "extra"]) | any_text
 EVENT_TYPES = st.sampled_from([e.value for e in RoleEvent]) | json_values
+WEEK = "2026-W48"  # 23 to 29 November 2026: a finished week the share report reads
+IN_WEEK = st.sampled_from(["2026-11-24T10:00:00.000Z", "2026-11-29T23:59:59.999Z"])
 event_like = st.builds(
-    lambda fields, event_type: {**fields, "event_type": event_type},
+    lambda fields, event_type, when: {
+        **fields,
+        "event_type": event_type,
+        **({"timestamp": when} if when else {}),
+    },
     st.dictionaries(KEYS, json_values, max_size=10),
     EVENT_TYPES,
+    st.none() | IN_WEEK,  # often inside the shared week, so the share fold sees them
 )
 line = event_like | json_values  # and now and then a line that is no event at all
 
@@ -89,6 +99,11 @@ def _lines(values: list[Any]) -> bytes:
     return b"".join(json.dumps(v, allow_nan=True).encode() + b"\n" for v in values)
 
 
+def _strict_json(text: str) -> None:
+    """Strict JSON (no NaN or Infinity) in strict UTF-8."""
+    json.loads(text.encode("utf-8"), parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+
+
 def _clean_output(text: str) -> None:
     text.encode("utf-8")  # strict: a lone surrogate raises here, as on a real terminal
     found = UNSAFE.search(text)
@@ -104,6 +119,10 @@ def reader_project(consented: Path) -> Path:
         tracker.track("command.completed", command="/flow:implement", duration_ms=1200,
                       outcome="success", project_root=consented)  # fmt: skip
     tracker.close()
+    record = consent_rules.project_config_path(consented)
+    data = json.loads(record.read_text())
+    data["share"] = {"answer": "yes", "decided_at": "2020-01-01T00:00:00Z", "notice_version": 1}
+    record.write_text(json.dumps(data))  # the person also agreed to share (mode "share")
     return consented
 
 
@@ -135,14 +154,20 @@ def test_every_reader_survives_any_line_and_prints_only_safe_text(
         out, err = capsys.readouterr()
         _clean_output(out)
         _clean_output(err)
-    html, share = tmp_path / "r.html", tmp_path / "s.json"
-    assert run(["report", "--html", str(html), "--share", str(share), "--force"]) == 0
-    assert run(["report", "--preview", "--k", "1"]) == 0
+    html = tmp_path / "r.html"
+    assert run(["report", "--html", str(html), "--force"]) == 0
+    _clean_output(html.read_bytes().decode("utf-8"))
+    _clean_output("".join(capsys.readouterr()))
+    # The share report (weekly, the CLI's) as it would be written: previewed, so
+    # the week is computed afresh for every example instead of reprinted.
+    assert run(["report", "--share", "s.json", "--preview", "--week", WEEK]) == 0, (
+        capsys.readouterr().err
+    )
     out, err = capsys.readouterr()
     _clean_output(out + err)
-    _clean_output(html.read_bytes().decode("utf-8"))
-    json.loads(share.read_bytes().decode("utf-8"))  # strict JSON in strict UTF-8
-    assert b"NaN" not in share.read_bytes() and b"Infinity" not in share.read_bytes()
+    _strict_json(out)
+    # and the older per-event share report, which the org still ingests
+    _strict_json(json.dumps(project_share_report(reader_project, FLOWSPEC, k=1), allow_nan=False))
 
 
 def test_the_library_never_writes_a_line_a_reader_must_repair(consented: Path) -> None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
 from flowspec_telemetry.core.events import FIELD_NAMES
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
+from flowspec_telemetry.core.normalize import escape_unsafe
 from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history.reader import iter_stored
 from flowspec_telemetry.report import _output as output_file
@@ -52,7 +52,6 @@ CSV_COLUMNS: Final = (
     "extra",
 )
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
-_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 _orjson_dumps: Callable[[Any], bytes] | None
@@ -66,11 +65,6 @@ class ExportError(output_file.OutputError):
     """Bad export input (format, output path); nothing was written."""
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 _FORMULA_FIRST: Final = frozenset(_FORMULA_START) | {" "}
 
 
@@ -79,7 +73,8 @@ def neutralise(cell: str) -> str:
 
     Most cells need neither change; two C-level checks (the first character,
     `isprintable`) find those before any regular expression runs. Every
-    character `_CONTROL` matches is one `isprintable` refuses.
+    character of `core.normalize.UNSAFE_CHARS` (controls, zero-width, bidi incl.
+    U+061C, tags: the set every display layer escapes) is one `isprintable` refuses.
     """
     if not cell:
         return cell
@@ -87,7 +82,7 @@ def neutralise(cell: str) -> str:
         cell.startswith(_FORMULA_START) or cell.lstrip(" ").startswith(_FORMULA_START[:4])
     ):
         cell = "'" + cell
-    return cell if cell.isprintable() else _CONTROL.sub(_escape, cell)
+    return cell if cell.isprintable() else escape_unsafe(cell)
 
 
 def _cell(value: Any) -> str:
