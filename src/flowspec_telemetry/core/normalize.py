@@ -14,7 +14,8 @@ The contract (see `FIELD_KINDS`):
 
 * not a dict, or no usable text `event_type`: None (the reader counts the line
   as skipped);
-* text fields are `str`, None or absent: lone surrogates (which no UTF-8
+* any known field may be None (the tracker writes `"agent": null`);
+* text fields are `str` or absent: lone surrogates (which no UTF-8
   output can carry) become U+FFFD and a value is cut to `MAX_TEXT` characters.
   Any other type there is dropped;
 * `duration_ms` is a finite number in [0, `MAX_DURATION_MS`] or absent;
@@ -213,8 +214,8 @@ def _is_clean(obj: dict[str, Any]) -> bool:
             ):
                 return False
         elif value is None:
-            if kind != _TEXT or key == "event_type":  # the tracker writes `"agent": null`
-                return False
+            if kind is None or key in ("event_type", "schema_version"):
+                return False  # None is kept as it is for any other known field
         elif kind == "duration":
             if t is not int or not 0 <= value <= MAX_DURATION_MS:
                 return False
@@ -308,11 +309,11 @@ def _rebuild(obj: dict[Any, Any]) -> dict[str, Any] | None:
                 out[name] = cleaned
             continue
         cleaned = None
+        if value is None:
+            if name != "schema_version":
+                out[name] = None  # as the tracker writes an absent agent: "agent": null
+            continue
         if kind == _TEXT:
-            if value is None:
-                if name != "schema_version":
-                    out[name] = None  # as the tracker writes an absent agent or command
-                continue
             if name == "schema_version" and type(value) is not str:
                 number = _number(value)
                 cleaned = None if number is None else str(number)
