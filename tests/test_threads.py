@@ -42,7 +42,7 @@ _NEIGHBOUR = """
 import os, sys, time
 from pathlib import Path
 from flowspec_telemetry import track
-from flowspec_telemetry.core.erase import clear
+from flowspec_telemetry.history.erase import clear
 root, go, stop, log, done = Path(sys.argv[1]), *sys.argv[2:6]
 CLEARS = int(sys.argv[6])
 while not os.path.exists(go):
@@ -92,9 +92,14 @@ def _host_files(
 def _tracking(
     tracker: Tracker, root: Path, worker: int, done: Path, out: list[tuple[str, float]]
 ) -> None:
-    """Track PER_THREAD times, and on until 200 calls after the neighbour's last clear."""
+    """Track PER_THREAD times, and on until 200 calls after the neighbour's last clear.
+
+    Never past a minute: a neighbour that died before its last clear fails the
+    test's assertions instead of hanging it.
+    """
     i = after = 0
-    while i < PER_THREAD or after < 200:
+    deadline = time.monotonic() + 60
+    while (i < PER_THREAD or after < 200) and time.monotonic() < deadline:
         i += 1
         if after or done.exists():
             after += 1
@@ -127,6 +132,7 @@ def test_threads_never_write_to_a_reused_descriptor_and_ids_tell_the_truth(
     neighbour = subprocess.Popen(
         [sys.executable, "-c", _NEIGHBOUR, *args],
         env={**os.environ, "FLOWSPEC_TELEMETRY_MAX_EVENTS": str(ROTATE_EVERY)},
+        stderr=subprocess.PIPE,
     )
     tracker = Tracker()
     written: dict[Path, bytes] = {}
@@ -157,7 +163,8 @@ def test_threads_never_write_to_a_reused_descriptor_and_ids_tell_the_truth(
         for t in hosts:
             t.join(timeout=30)
         sys.setswitchinterval(old_interval)
-    assert neighbour.wait(timeout=60) == 0
+    _, neighbour_err = neighbour.communicate(timeout=60)
+    assert neighbour.returncode == 0, neighbour_err.decode(errors="replace")
     tracker.close()
 
     # No byte of telemetry anywhere but in the store's own files.
