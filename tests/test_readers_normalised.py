@@ -253,3 +253,9 @@ def test_one_bad_value_is_repaired_or_dropped(field: str, value: Any, expected: 
     )
     assert event is not None
     assert event.get(field) == expected
+
+
+def test_the_legacy_tag_is_one_value() -> None:
+    from flowspec_telemetry.core import events, normalize
+
+    assert normalize.LEGACY_SCHEMA_VERSION == events.LEGACY_SCHEMA_VERSION

@@ -121,10 +121,18 @@ def _prog(ctx: Any) -> str:
 
 
 def error_line(prog: str, message: str) -> None:
-    """One line on stderr, whatever the message held."""
+    """One line on stderr, whatever the message held.
+
+    Messages carry what the tool did not choose: an OS error names a file whose
+    name (a folder in the project path) may hold terminal escapes or bidi and
+    tag characters, so every message is made printable here, not by each caller
+    (`core.normalize.escape_unsafe`, the set every display layer uses).
+    """
     from rich.console import Console
 
-    text = " ".join(message.split())
+    from flowspec_telemetry.core.normalize import clean_text, escape_unsafe
+
+    text = escape_unsafe(clean_text(" ".join(message.split()), 1000))
     Console(stderr=True, highlight=False, markup=False, emoji=False).print(
         f"{prog}: error: {text}", soft_wrap=True
     )

@@ -45,8 +45,6 @@ import math
 import re
 from typing import Any, Final
 
-from flowspec_telemetry.core.events import LEGACY_SCHEMA_VERSION
-
 __all__ = [
     "FIELD_KINDS",
     "MAX_DURATION_MS",
@@ -58,6 +56,10 @@ __all__ = [
     "normalize_parsed",
 ]
 
+# The tag of a line from flowspec's earlier module; the same as
+# `core.events.LEGACY_SCHEMA_VERSION` (events imports this module lazily, so this
+# one cannot import events: a test holds the two equal).
+LEGACY_SCHEMA_VERSION: Final = "0"
 MAX_TEXT: Final = 1024  # no line the tracker writes holds a longer value (lines <= 4096 bytes)
 MAX_DURATION_MS: Final = 10**12  # what the tracker itself stores at most (about 31 years)
 MAX_DEPTH: Final = 32
