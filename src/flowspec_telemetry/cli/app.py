@@ -174,9 +174,9 @@ def _error(message: str) -> None:
 
     Messages can carry what the tool did not choose: an OS error names a file
     whose name (a folder in the project path) may hold terminal escapes, so
-    every message is made printable here (`render.safe`), not by each caller.
+    every message is made printable here (`_render.safe`), not by each caller.
     """
-    from flowspec_telemetry.cli.render import safe
+    from flowspec_telemetry.cli._render import safe
 
     line = safe(" ".join(message.split()), limit=1000)
     err.print(f"{PROG}: error: {line}", markup=False, soft_wrap=True)

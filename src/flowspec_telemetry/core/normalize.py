@@ -31,7 +31,7 @@ What it does not do: change the characters of a value otherwise. Data stays
 data (an export gives back what was stored); what a terminal or a page must
 not obey (C0/C1 controls, zero-width, bidi including U+061C, the tag
 characters of the U+E0000 block) is shown as a visible escape by the display
-layers, which all use `escape_unsafe` (terminal: `cli.render.safe`; HTML:
+layers, which all use `escape_unsafe` (terminal: `cli._render.safe`; HTML:
 `report.html`).
 
 A clean line (every line this package writes) is returned as the very same
