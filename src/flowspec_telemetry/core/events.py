@@ -330,4 +330,3 @@ def parse_line(raw: bytes | str) -> dict[str, Any] | None:
     if event is not None and event["schema_version"] == LEGACY_SCHEMA_VERSION:
         return map_legacy(event)  # normalise first, then map: its types are then known
     return event
-

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowspec_telemetry.core._legacy import LEGACY_SCHEMA_VERSION, map_legacy
-from flowspec_telemetry.core.normalize import normalize_parsed
 from flowspec_telemetry.core.events import parse_line
 from flowspec_telemetry.core.store import ReadStats, read_batches
 
