@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flowspec_telemetry.cli.app import run
-from flowspec_telemetry.report import noise
+from flowspec_telemetry.report import _noise as noise
 
 
 @given(st.floats(min_value=noise.EPSILON_MIN, max_value=noise.EPSILON_MAX), st.integers(1, 8))

@@ -267,7 +267,8 @@ def normalize_parsed(obj: object, raw: bytes) -> dict[str, Any] | None:
                 if type(handoff) is dict
                 else None,
             )
-        except TypeError:  # pragma: no cover - parsed JSON is always hashable at these places
+            hash(shape)
+        except TypeError:  # a list or dict inside the context: the careful path decides
             shape = None
         if shape is not None and shape in _clean_shapes:  # its event_type is text
             duration = obj.get("duration_ms")
