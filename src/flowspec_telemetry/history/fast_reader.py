@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowspec_telemetry.core._legacy import LEGACY_SCHEMA_VERSION, map_legacy
 from flowspec_telemetry.core.events import parse_line
+from flowspec_telemetry.core.normalize import normalize_parsed
 from flowspec_telemetry.core.store import ReadStats, read_batches
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def _event(obj: Any, raw: bytes) -> dict[str, Any] | None:
     """A parsed line as an event: normalised, then mapped when legacy (like `parse_line`)."""
     event = normalize_parsed(obj, raw)
     if event is not None and event["schema_version"] == LEGACY_SCHEMA_VERSION:
-        return map_legacy(event)  # flowspec's earlier module: its meaning in schema 1.0
+        mapped: dict[str, Any] = map_legacy(event)  # flowspec's earlier module, in schema 1.0
+        return mapped
     return event
 
 
@@ -125,8 +127,11 @@ def parse_batch_raw(
             obj = loads(raw)
         except ValueError:
             obj = None
-        if _accepted(obj):
-            append((raw, obj))
+        event = _event(obj, raw)
+        if event is obj:  # as stored: the line itself may be copied
+            append((raw, event))
+        elif event is not None:  # normalised or mapped: written anew
+            append((None, event))
         else:
             _fallback(raw, stats, lambda event: append((None, event)))
     stats.events += len(out)
