@@ -22,11 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowspec_telemetry.cli.app import run
-from flowspec_telemetry.core import store
 from flowspec_telemetry.core.events import new_invocation_id
 from flowspec_telemetry.core.privacy import version_text
 from flowspec_telemetry.core.tracker import Tracker
-from flowspec_telemetry.history import fast_reader
+from flowspec_telemetry.history import reader
 
 from .cli._events import event as make_event
 
@@ -34,7 +33,7 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def _last(root: Path) -> dict[str, object]:
-    return list(fast_reader.iter_events(root))[-1]
+    return list(reader.iter_events(root))[-1]
 
 
 def test_our_own_invocation_ids_and_hashes_pass_through(consented: Path) -> None:
@@ -147,8 +146,9 @@ def test_an_os_error_naming_a_hostile_folder_prints_escapes_not_raw(
         raise FileNotFoundError(2, "No such file or directory", evil)
 
     monkeypatch.chdir(project)
-    monkeypatch.setattr(store, "archive_paths", broken)
-    monkeypatch.setattr(fast_reader, "archive_paths", broken)
+    from flowspec_telemetry.cli import _data_cmds
+
+    monkeypatch.setattr(_data_cmds, "project_stats", broken)  # `stats` meets an OS error
     code = run(["stats"])
     err = capsys.readouterr().err
     assert code != 0

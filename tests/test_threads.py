@@ -25,7 +25,7 @@ import pytest
 
 from flowspec_telemetry.core import rotation, store
 from flowspec_telemetry.core.tracker import Tracker
-from flowspec_telemetry.history import fast_reader as scan
+from flowspec_telemetry.history import reader as scan
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ The contract (see `FIELD_KINDS`):
 
 * not a dict, or no usable text `event_type`: None (the reader counts the line
   as skipped);
-* any known field may be None (the tracker writes `"agent": null`);
-* text fields are `str` or absent: lone surrogates (which no UTF-8
+* text fields are `str`, None (the tracker writes `"agent": null`) or absent:
+  lone surrogates (which no UTF-8
   output can carry) become U+FFFD and a value is cut to `MAX_TEXT` characters.
   Any other type there is dropped;
 * `duration_ms` is a finite number in [0, `MAX_DURATION_MS`] or absent;
@@ -216,8 +216,8 @@ def _is_clean(obj: dict[str, Any]) -> bool:
             ):
                 return False
         elif value is None:
-            if kind is None or key in ("event_type", "schema_version"):
-                return False  # None is kept as it is for any other known field
+            if kind != _TEXT or key in ("event_type", "schema_version"):
+                return False  # None is kept as it is in a text field (`"agent": null`)
         elif kind == "duration":
             if t is not int or not 0 <= value <= MAX_DURATION_MS:
                 return False
@@ -313,9 +313,9 @@ def _rebuild(obj: dict[Any, Any]) -> dict[str, Any] | None:
             continue
         cleaned = None
         if value is None:
-            if name != "schema_version":
+            if kind == _TEXT and name != "schema_version":
                 out[name] = None  # as the tracker writes an absent agent: "agent": null
-            continue
+            continue  # a null handoff, context or duration is no value: dropped
         if kind == _TEXT:
             if name == "schema_version" and type(value) is not str:
                 number = _number(value)

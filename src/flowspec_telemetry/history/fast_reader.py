@@ -128,11 +128,11 @@ def parse_batch_raw(
         except ValueError:
             obj = None
         event = _event(obj, raw)
-        if event is obj:  # as stored: the line itself may be copied
-            append((raw, event))
-        elif event is not None:  # normalised or mapped: written anew
-            append((None, event))
-        else:
+        if event is None:
             _fallback(raw, stats, lambda event: append((None, event)))
+        elif event is obj:  # as stored: the line itself may be copied
+            append((raw, event))
+        else:  # normalised or mapped: written anew
+            append((None, event))
     stats.events += len(out)
     return out
