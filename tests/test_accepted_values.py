@@ -125,6 +125,7 @@ def test_a_version_field_takes_only_a_version(
     raw.decode("ascii")  # nothing a strict reader must repair
 
 
+@settings(deadline=None)  # a bound on behaviour, not on time: the machine is shared
 @given(st.text(max_size=40))
 def test_version_text_is_a_version_or_unknown(text: str) -> None:
     kept = version_text(text)

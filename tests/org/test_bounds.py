@@ -80,7 +80,7 @@ def test_the_tool_never_writes_a_k_past_the_bound(consented: Path) -> None:
 numbers = st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=True)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["count", "k", "epsilon", "suppressed"]), numbers)
 def test_validation_accepts_a_number_only_within_its_bound(where: str, value: Any) -> None:
     report = copy.deepcopy(make_report(7, k=1))

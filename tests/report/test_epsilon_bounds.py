@@ -12,13 +12,14 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowspec_telemetry.cli.app import run
 from flowspec_telemetry.report import _noise as noise
 
 
+@settings(deadline=None)  # a bound on behaviour, not on time: the machine is shared
 @given(st.floats(min_value=noise.EPSILON_MIN, max_value=noise.EPSILON_MAX), st.integers(1, 8))
 def test_every_accepted_epsilon_draws_and_has_a_finite_variance(
     epsilon: float, sensitivity: int
@@ -27,6 +28,7 @@ def test_every_accepted_epsilon_draws_and_has_a_finite_variance(
     assert math.isfinite(noise.variance(epsilon, sensitivity))
 
 
+@settings(deadline=None)  # a bound on behaviour, not on time: the machine is shared
 @given(
     st.floats(allow_nan=True, allow_infinity=True).filter(
         lambda e: not noise.EPSILON_MIN <= e <= noise.EPSILON_MAX
