@@ -92,6 +92,33 @@ def hook(ctx: typer.Context) -> None:
     raise typer.Exit(run_hook(ctx.args))
 
 
+def _template_command(name: str) -> None:
+    """flowspec's template call forms, as typer commands (a host that mounts us runs these)."""
+
+    def command(ctx: typer.Context) -> None:
+        from flowspec_telemetry.cli._templates import run as run_template
+
+        parent = ctx.parent.command_path if ctx.parent is not None else PROG
+        raise typer.Exit(run_template(name, ctx.args, prog=parent or PROG))
+
+    command.__doc__ = (
+        f"flowspec's template form: {name} (fast path).\n\nSee `{name} --help`; "
+        "the same words as flowspec's own telemetry sub-app."
+    )
+    app.command(
+        name,
+        context_settings={
+            "ignore_unknown_options": True,
+            "allow_extra_args": True,
+            "help_option_names": [],
+        },
+    )(command)
+
+
+for _name in ("track-role", "track-agent", "track-handoff"):
+    _template_command(_name)
+
+
 from flowspec_telemetry.cli._hooks_cmds import install_hooks  # noqa: E402 - registered after `app` exists
 
 app.command("install-hooks")(install_hooks)

@@ -1,4 +1,5 @@
-"""The console script `flowspec-telemetry`: the fast path for `track` and `hook`, typer else.
+"""The console script `flowspec-telemetry`: the fast path for `track`, `hook` and flowspec's
+template forms (`track-role`, `track-agent`, `track-handoff`), typer else.
 
 A module of its own, above both: `cli.fast` (standard library only) and the
 typer app (`cli.app`, which imports `fast` for its own `track`/`hook`
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = run_track(args[1:])
     elif args and args[0] == "hook":
         code = run_hook(args[1:])
+    elif args and args[0] in ("track-role", "track-agent", "track-handoff"):
+        from flowspec_telemetry.cli._templates import run as run_template
+
+        code = run_template(args[0], args[1:])
     else:
         from flowspec_telemetry.cli.app import run  # typer and rich: only for the other commands
 
