@@ -32,6 +32,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -290,11 +291,23 @@ def measure_cold(
     real = make_project(work / "cold-real", python, env, consent_yes=True, workflow=REAL_WORKFLOW)
     script = info["script"]
     track = [script, "track", "role.selected", "--role", "dev"]
+    template = ["track-role", "dev", "--command", "/flow:implement", "-q"]
+    flowspec = install_flowspec(python, work)
+    theirs = Cold(
+        "flowspec telemetry track-role (flowspec 0.4.008's own), consent on",
+        [str(flowspec), "telemetry", *template] if flowspec else [],
+        on,
+        env,
+    )
+    if flowspec is None:
+        theirs.status = "n/a (no flowspec snapshot: set FLOWSPEC_SNAPSHOT)"
     cases = [
         Cold("python -c pass", [str(python), "-c", "pass"], on, env),
         Cold("track, consent on", track, on, env),
         Cold("track, consent off (not asked)", track, off, env),
         Cold("track, DO_NOT_TRACK=1", track, on, {**env, "DO_NOT_TRACK": "1"}),
+        Cold("track-role (flowspec's template form), consent on", [script, *template], on, env),
+        theirs,
         Cold(
             "hook claude-code, consent on", [script, "hook", "claude-code"], on, env, HOOK_PAYLOAD
         ),
@@ -316,9 +329,11 @@ def measure_cold(
         ),
     ]
     for case in cases:  # probe: also warms the page cache and the catalog cache
+        if not case.argv:
+            continue
         probe = run_child(case.argv, cwd=case.cwd, env=case.env, stdin=case.stdin)
         case.status = "ok" if probe.code == 0 else missing_reason(probe)
-    live = [c for c in cases if c.status == "ok"]
+    live = [c for c in cases if c.status == "ok" and c.argv]
     for _ in range(reps):  # round-robin: every case sees the same background load
         for case in live:
             run = run_child(case.argv, cwd=case.cwd, env=case.env, stdin=case.stdin)
@@ -335,7 +350,45 @@ def measure_cold(
             row["ratio_median"] = row["median_ms"] / statistics.median(floor.times)
             row["ratio_min"] = row["min_ms"] / min(floor.times)
         out["cases"].append(row)
+    by_name = {c.name: c for c in cases if c.times}
+    ours = by_name.get("track-role (flowspec's template form), consent on")
+    plain = by_name.get("track, consent on")
+    if ours is not None and plain is not None:
+        out["template_vs_track"] = statistics.median(ours.times) / statistics.median(plain.times)
+    if ours is not None and theirs.times:
+        out["flowspec_vs_template"] = statistics.median(theirs.times) / statistics.median(
+            ours.times
+        )
     return out
+
+
+def flowspec_snapshot() -> Path | None:
+    """flowspec 0.4.008's source snapshot (`../shared/flowspec`, as scripts/test finds it)."""
+    given = os.environ.get("FLOWSPEC_SNAPSHOT")
+    candidates = [Path(given)] if given else []
+    name = "flowspec-0.4.008-src.tar.gz"
+    candidates += [REPO.parent / "shared" / "flowspec" / name]
+    candidates += [REPO.parent.parent / "shared" / "flowspec" / name]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def install_flowspec(python: Path, work: Path) -> Path | None:
+    """The real `flowspec` console script in the benchmark venv (editable, as scripts/test does)."""
+    exe = python.parent / "flowspec"
+    if exe.exists():
+        return exe
+    snapshot = flowspec_snapshot()
+    if snapshot is None:
+        return None
+    target = work / "flowspec-src"
+    if not (target / "flowspec-0.4.008" / "pyproject.toml").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(snapshot) as tar:
+            tar.extractall(target, filter="data")
+    log("installing flowspec 0.4.008 into the benchmark venv (for its own track-role)")
+    cmd = [str(python), "-m", "pip", "install", "-q", "-e", str(target / "flowspec-0.4.008")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return exe if proc.returncode == 0 and exe.exists() else None
 
 
 _IMPORTTIME_RE: Final = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
@@ -853,6 +906,17 @@ def _section_cold(results: dict[str, Any], parts: list[str]) -> None:
             rows,
         )
     )
+    same = cold.get("template_vs_track")
+    if same is not None:
+        parts.append(
+            f"track-role (template form) / track, median: {same:.2f}x "
+            f"(target <= 1.25x: the same cold start) {verdict(same <= 1.25)}"
+        )
+    theirs = cold.get("flowspec_vs_template")
+    if theirs is not None:
+        parts.append(
+            f"flowspec's own `flowspec telemetry track-role` / ours, median: {theirs:.2f}x"
+        )
 
 
 def _section_import(results: dict[str, Any], parts: list[str]) -> None:

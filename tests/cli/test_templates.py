@@ -93,12 +93,15 @@ def test_every_template_line_of_flowspec_records_its_event(consented: Path) -> N
     assert all(e["role"] == "dev" and e["legacy_type"] == "role.selected" for e in runs)
 
 
-def test_what_each_form_records_and_nothing_without_consent(project: Path, consented: Path) -> None:
-    assert (
-        run_cli("track-role", "dev", "--command", "/flow:implement", "-q", cwd=project).returncode
-        == 0
-    )
-    assert not (project / ".flowspec").exists()  # no consent: nothing at all
+def test_what_each_form_records_and_nothing_without_consent(
+    consented: Path, tmp_path: Path
+) -> None:
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "flowspec_workflow.yml").write_text((SHARED / "flowspec_workflow.yml").read_text())
+    done = run_cli("track-role", "dev", "--command", "/flow:implement", "-q", cwd=fresh)
+    assert done.returncode == 0
+    assert not (fresh / ".flowspec").exists()  # no consent: nothing at all
     done = run_cli("track-role", "pm", "-c", "/flow:init", cwd=consented)
     assert done.returncode == 0 and done.stdout.startswith("evt_")
     run_cli("track-handoff", "pm-planner", "software-architect", "-r", "pm", "-q", cwd=consented)
@@ -125,17 +128,22 @@ print(json.dumps([code, sorted(m for m in sys.modules if m.split(".")[0] in ("ty
 
 
 def test_the_template_forms_never_import_typer_or_rich(consented: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", FAST_CODE],
-        cwd=consented,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    code, heavy = json.loads(done.stdout)
-    assert code == 0 and heavy == []
-    assert [e["event_type"] for e in read_events(consented)] == ["command.started"]
+    seen = []
+    for _ in range(2):  # the first event of a project parses the catalog (YAML) once
+        done = subprocess.run(
+            [sys.executable, "-c", FAST_CODE],
+            cwd=consented,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        code, heavy = json.loads(done.stdout)
+        assert code == 0
+        assert not [m for m in heavy if m.split(".")[0] in ("typer", "rich", "click")]
+        seen.append(heavy)
+    assert seen[1] == []  # steady state: the standard library only
+    assert [e["event_type"] for e in read_events(consented)] == ["command.started"] * 2
 
 
 def _hook(project: Path, name: str) -> None:
