@@ -89,14 +89,36 @@ def is_tracked(path: str) -> bool | None:
         key = (index, st.st_ino, st.st_size, st.st_mtime_ns, rel)
         if key in _cache:
             return _cache[key]
-        data = _read_all(fd, st.st_size)
+        verdict = _search(fd, st.st_size, wanted)
     finally:
         os.close(fd)
-    verdict = _lookup(data, wanted)
     if len(_cache) > 64:
         _cache.clear()
     _cache[key] = verdict
     return verdict
+
+
+def _search(fd: int, size: int, wanted: bytes) -> bool | None:
+    """The index mapped, not read: the usual "not there" costs one search of the page cache."""
+    import mmap
+
+    if size < 32:
+        return None
+    try:
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+            version = int.from_bytes(mapped[4:8], "big")
+            if (
+                mapped[:4] == b"DIRC"
+                and version in (2, 3)
+                and mapped.find(wanted + b"\x00") < 0
+                and mapped.find(b"link") < 0
+                and mapped.find(b"sdir") < 0
+            ):
+                return False
+            data = mapped[:]
+    except (OSError, ValueError):
+        data = _read_all(fd, size)
+    return _lookup(data, wanted)
 
 
 def _read_all(fd: int, size: int) -> bytes:
