@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from flowspec_telemetry.cli._templates import TemplateUsageError, parse
+from flowspec_telemetry.cli._templates import parse
+from flowspec_telemetry.cli.fast import UsageError
 from tests.conftest import CONSOLE_SCRIPT, SHARED, read_events, run_cli
 
 
@@ -57,7 +58,7 @@ def test_bad_usage_is_one_line_exit_2_and_records_nothing(
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and fragment in done.stderr
     assert done.stderr.startswith("flowspec-telemetry: error: ")
-    with pytest.raises(TemplateUsageError):
+    with pytest.raises(UsageError):
         parse(name, args)
     assert read_events(consented) == []
 

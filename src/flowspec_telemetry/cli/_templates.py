@@ -27,6 +27,7 @@ import os
 import sys
 
 from flowspec_telemetry.cli.exit_codes import ExitCode
+from flowspec_telemetry.cli.fast import UsageError  # bad usage: one line, exit 2
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing at run time: this is the cold-start path
@@ -88,10 +89,6 @@ def usage(name: str, prog: str = PROG) -> str:
     return "\n".join(lines)
 
 
-class TemplateUsageError(Exception):
-    """Bad usage of a template form: one line, exit 2."""
-
-
 def parse(name: str, argv: Sequence[str]) -> tuple[list[str], dict[str, str], bool]:
     """(positional values, options by keyword, quiet), as click would parse flowspec's form."""
     positional, options = _FORMS[name]
@@ -116,22 +113,22 @@ def parse(name: str, argv: Sequence[str]) -> tuple[list[str], dict[str, str], bo
         spelled, eq, value = arg.partition("=") if arg.startswith("--") else (arg[:2], "", arg[2:])
         key = options.get(spelled)
         if key is None:
-            raise TemplateUsageError(f"no such option {spelled[:40]!r} for {name}")
+            raise UsageError(f"no such option {spelled[:40]!r} for {name}")
         if not eq and not value:
             if i >= len(args):
-                raise TemplateUsageError(f"option {spelled} needs a value")
+                raise UsageError(f"option {spelled} needs a value")
             value = args[i]
             i += 1
         found[key] = value  # the last one wins, as with click
     if len(values) < len(positional):
-        raise TemplateUsageError(f"{name} needs {' '.join(positional)}")
+        raise UsageError(f"{name} needs {' '.join(positional)}")
     if len(values) > len(positional):
         shown = values[len(positional)]
         shown = shown if len(shown) <= 40 and shown.isprintable() else "(unprintable)"
-        raise TemplateUsageError(f"unexpected argument {shown!r}: {name} takes {len(positional)}")
+        raise UsageError(f"unexpected argument {shown!r}: {name} takes {len(positional)}")
     root = found.get("root")
     if root is not None and not os.path.isdir(root):
-        raise TemplateUsageError(f"--project-root {root[:200]!r} is not a folder")
+        raise UsageError(f"--project-root {root[:200]!r} is not a folder")
     return values, found, quiet
 
 
@@ -142,7 +139,7 @@ def run(name: str, argv: Sequence[str], prog: str = PROG) -> int:
         return ExitCode.OK
     try:
         values, found, quiet = parse(name, argv)
-    except TemplateUsageError as exc:
+    except UsageError as exc:
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return ExitCode.USAGE
     event_id = record(name, values, found)
