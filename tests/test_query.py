@@ -185,9 +185,13 @@ def test_check_event_type() -> None:
     assert check_event_type(None) is None
     assert check_event_type("agent.invoked") == "agent.invoked"
     with pytest.raises(
-        QueryError, match=r"unknown event type 'agent\.invoke'; valid types: agent\.completed, "
+        QueryError,
+        match=r"unknown event type 'agent\.invoke' \(did you mean 'agent\.invoked'\?\); "
+        r"valid types: agent\.completed, ",
     ):
         check_event_type("agent.invoke")
+    with pytest.raises(QueryError, match=r"unknown event type 'zzz'; valid types"):
+        check_event_type("zzz")  # nothing close: no guess
     with pytest.raises(QueryError, match=r"'\(unprintable\)'"):
         check_event_type("a\nb")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from flowspec_telemetry import iter_events
 from flowspec_telemetry.core.store import ReadStats
@@ -48,12 +51,33 @@ def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
-def test_demo_without_a_folder_uses_a_new_temporary_one() -> None:
-    result = run_cli("demo")
+def test_demo_without_a_folder_uses_a_new_temporary_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The temporary folder goes under this test's own tmp_path (TMPDIR for a
+    # process, tempfile's cached folder in-process), so no run leaves a
+    # flowspec-telemetry-demo-* folder behind in the real temp directory.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = run_cli("demo", env={"TMPDIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith("Built a demo project in "))
     folder = Path(line.removeprefix("Built a demo project in ").split(" with ")[0])
+    assert folder.parent == tmp_path
+    assert folder.name.startswith("flowspec-telemetry-demo-")
     assert (folder / ".flowspec" / "telemetry.jsonl").exists()
+
+
+def test_demo_in_the_current_folder_prints_a_working_url_and_no_cd(tmp_path: Path) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    result = run_cli("demo", ".", cwd=here)
+    assert result.returncode == 0, result.stderr
+    page = here / "flowspec-telemetry-report.html"
+    assert page.exists()
+    assert f"({page.as_uri()})" in result.stdout  # file:///.../flowspec-telemetry-report.html
+    assert "file://flowspec-telemetry-report.html" not in result.stdout
+    assert "cd ." not in result.stdout and "  cd " not in result.stdout
+    assert f"Built a demo project in {here} with" in result.stdout
 
 
 def test_demo_is_built_even_when_the_person_opted_out(tmp_path: Path) -> None:

@@ -43,7 +43,12 @@ def test_quiet_and_explicit_project(consented: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["role.teleported"], "unknown event type 'role.teleported'; valid types: role.selected"),
+        (
+            ["role.teleported"],
+            "unknown event type 'role.teleported' (did you mean 'role.selected'?); "
+            "valid types: role.selected",
+        ),
+        (["xyzzy"], "unknown event type 'xyzzy'; valid types: role.selected"),
         ([], "track needs an EVENT_TYPE"),
         (["role.selected", "--colour", "red"], "no such option '--colour'"),
         (["role.selected", "--role"], "option --role needs a value"),

@@ -502,12 +502,15 @@ class Insights:
         elif offered == 0:
             answer = "No handoff has been offered yet."
         else:
-            verdict = (
-                "mostly clicked"
-                if overall["value"] is not None and overall["value"] >= 0.5
+            value = overall["value"]
+            verdict = (  # exactly half is neither "mostly" one nor the other
+                "too few to tell"
+                if value is None
+                else "mostly clicked"
+                if value > 0.5
                 else "mostly ignored"
-                if overall["value"] is not None
-                else "too few to tell"
+                if value < 0.5
+                else "clicked as often as ignored"
             )
             answer = f"Handoffs are {verdict}: click-through {rate_phrase(overall)}."
         return {

@@ -9,11 +9,22 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flowspec_telemetry.cli._render import cell, fail, human_bytes, line, out, print_json, safe
+from flowspec_telemetry.cli._render import (
+    cell,
+    err,
+    fail,
+    human_bytes,
+    line,
+    out,
+    plural,
+    print_json,
+    safe,
+    wrap,
+)
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.consent import answers, notice, status
 from flowspec_telemetry.core.consent_rules import ConsentFileError
-from flowspec_telemetry.core.names import FLOWSPEC
+from flowspec_telemetry.core.names import FLOWSPEC, NOTICE_URL
 from flowspec_telemetry.core.project import find_project_root
 
 _GLOBAL = typer.Option("--global", help="Record the answer for you, in every project (default).")
@@ -67,7 +78,7 @@ def _print_status(info: dict[str, Any]) -> None:
             )
         else:
             line(f"{label}: {_answer_text(record)}")
-    line(f"Notice version: {info['notice_version']}")
+    line(f"Notice version: {info['notice_version']} (`{notice.CLI} notice`, or {NOTICE_URL})")
     if info["project"] is None:
         line("Project: none here (no events are recorded outside a project).")
         return
@@ -87,8 +98,11 @@ def _print_status(info: dict[str, Any]) -> None:
             line(f"Team policy: {safe(said, 300)} (a veto for everyone)", "bold")
     store = info["storage"]
     if store is not None:
-        line(f"Events file: {safe(store['events_file'], 300)} (+{store['archives']} archives)")
-        line(f"Stored: {store['events']} events, {human_bytes(store['bytes'])}")
+        line(
+            f"Events file: {safe(store['events_file'], 300)} "
+            f"(+{plural(store['archives'], 'archive')})"
+        )
+        line(f"Stored: {plural(store['events'], 'event')}, {human_bytes(store['bytes'])}")
         if store["oldest"]:
             line(f"Oldest: {safe(store['oldest'])}   Newest: {safe(store['newest'])}")
     for note in info["tightened"]:
@@ -265,23 +279,39 @@ def prompt_cmd(
 ) -> None:
     """Ask for consent once.
 
-    Only on an interactive terminal: silent in CI and pipes.
+    Only on an interactive terminal; otherwise it says in one line why not.
     """
     from flowspec_telemetry.consent.prompt import maybe_prompt
 
     result = maybe_prompt(telemetry)
     if result.error:
         fail(result.error)
+    if result.interrupted:
+        raise typer.Exit(ExitCode.INTERRUPTED)
     if telemetry is not None and result.answer is not None:
         line(f"Recorded {result.answer} in {safe(str(result.path), 300)}.")
+    elif not result.asked:
+        # On stderr: why nothing was asked is a diagnosis, not output for a script.
+        err.print(Text(f"{safe(result.reason, 500)}."), soft_wrap=True)
 
 
 def _print_notice(root: Path | None) -> None:
+    """The full notice, wrapped between words with its indent kept.
+
+    Only the sample event stays one line (soft wrap): it is JSON to compare
+    with `view --json`, and a line break added inside it would change it.
+    """
+    width = out.width if out.is_terminal else 0
     for section in notice.notice(root):
         line(section.title, "bold")
         for text in section.lines:
-            out.print(Text("  " + safe(text, 10_000) if text else ""), soft_wrap=True)
-        out.print()
+            clean = safe(text, 10_000)
+            if not clean or clean.startswith("{"):
+                line("  " + clean if clean else "")
+                continue
+            hang = "    " if clean.startswith("- ") else "  "
+            line(wrap(clean.split(" "), width, first="  ", indent=hang, sep=" "))
+        line("")
 
 
 def notice_cmd() -> None:

@@ -4,23 +4,48 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
+from rich.cells import cell_len
 from rich.table import Table
+from rich.text import Text
 
 from flowspec_telemetry.analysis.stats import Stats, project_stats
-from flowspec_telemetry.cli._render import cell, fail, line, out, print_json, project_or_fail, safe
+from flowspec_telemetry.cli._render import (
+    cell,
+    fail,
+    line,
+    not_an_option,
+    out,
+    plural,
+    print_json,
+    project_or_fail,
+    safe,
+    wrap,
+)
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.core.store import ReadStats
 from flowspec_telemetry.history import erase, selection
 from flowspec_telemetry.report.export import ExportError, export
 
-_SINCE = typer.Option("--since", help=f"Only events at or after: {selection.DATE_HELP}.")
-_UNTIL = typer.Option("--until", help="Only events before this (a bare date includes that day).")
+_SINCE = typer.Option(
+    "--since",
+    metavar="DATE",
+    callback=not_an_option,
+    help=f"Only events at or after: {selection.DATE_HELP}.",
+)
+_UNTIL = typer.Option(
+    "--until",
+    metavar="DATE",
+    callback=not_an_option,
+    help="Only events before this (a bare date includes that day).",
+)
+_TYPE = typer.Option("--type", metavar="TYPE", callback=not_an_option, help="Only this event type.")
 _JSON = typer.Option("--json", help="Print JSON for scripts.")
 
 
@@ -39,10 +64,16 @@ def _window(since: str | None, until: str | None) -> tuple[str | None, str | Non
 
 def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="How many events (0 = all, streamed).")
+        int,
+        typer.Option(
+            "--limit", "-n", min=0, metavar="N", help="How many events (0 = all, streamed)."
+        ),
     ] = 50,
-    event_type: Annotated[str | None, typer.Option("--type", help="Only this event type.")] = None,
-    role: Annotated[str | None, typer.Option("--role", help="Only this role.")] = None,
+    event_type: Annotated[str | None, _TYPE] = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", metavar="ROLE", callback=not_an_option, help="Only this role."),
+    ] = None,
     since: Annotated[str | None, _SINCE] = None,
     until: Annotated[str | None, _UNTIL] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
@@ -72,29 +103,95 @@ def view_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
         for event in events:
             write(json.dumps(event, ensure_ascii=True, separators=(",", ":")) + "\n")
         return
-    table = Table(expand=False)
-    for name in ("time (UTC)", "event"):  # never split mid-word, even at 80 columns
-        table.add_column(name, no_wrap=True)
-    for name in ("role", "command", "agent", "details"):
-        table.add_column(name, overflow="fold")
-    shown = 0
-    for event in events:
-        shown += 1
-        ts = event.get("timestamp")
-        table.add_row(
-            cell(ts[:19].replace("T", " ") if isinstance(ts, str) else ts),
-            cell(event.get("event_type")),
-            cell(event.get("role")),
-            cell(event.get("command")),
-            cell(event.get("agent")),
-            cell(_details(event)),
-        )
+    shown = _print_events(events, buffered=limit != 0)
     if not shown:
         line("No events match." if not filt.empty else "No events recorded yet.")
-    else:
-        out.print(table)
     if read.skipped:
-        line(f"({read.skipped} unreadable lines skipped)")
+        line(f"({plural(read.skipped, 'unreadable line')} skipped)")
+
+
+_VIEW_COLUMNS: Final = ("time (UTC)", "event", "role", "command", "agent", "details")
+
+
+def _view_row(event: dict[str, Any]) -> list[str]:
+    """The cells of one event: each a safe, printable string."""
+    ts = event.get("timestamp")
+    return [
+        safe(ts[:19].replace("T", " ") if isinstance(ts, str) else ts),
+        safe(event.get("event_type")),
+        safe(event.get("role")),
+        safe(event.get("command")),
+        safe(event.get("agent")),
+        _details(event),
+    ]
+
+
+def _print_events(events: Iterable[dict[str, Any]], *, buffered: bool) -> int:
+    """Print events as a table when it fits the terminal whole, else one entry each.
+
+    The table is used only on a terminal, for a bounded selection, and when
+    every column can be as wide as its longest word: then no value is ever
+    broken inside a word. Otherwise (a narrow terminal, a pipe, `--limit 0`)
+    each event is one entry of labelled values, wrapped between values at the
+    terminal's width with an indent, and not wrapped at all into a pipe.
+    """
+    terminal = out.is_terminal
+    width = out.width if terminal else 0
+    if terminal and buffered:
+        rows = [_view_row(e) for e in events]
+        if rows and _table_fits(rows, width):
+            _print_table(rows)
+            return len(rows)
+        for row in rows:
+            _print_entry(row, width)
+        return len(rows)
+    shown = 0
+    for event in events:
+        _print_entry(_view_row(event), width)
+        shown += 1
+    return shown
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split(" ")), default=0)
+
+
+def _min_widths(rows: list[list[str]]) -> list[int]:
+    """Per column, the narrowest width that keeps every word whole (time and type unbroken)."""
+    widths = []
+    for i, name in enumerate(_VIEW_COLUMNS):
+        unbroken = i < 2  # the time and the event type never wrap at all
+        measure = cell_len if unbroken else _longest_word
+        widths.append(max([_longest_word(name), *(measure(r[i]) for r in rows)]))
+    return widths
+
+
+def _table_fits(rows: list[list[str]], width: int) -> bool:
+    widths = _min_widths(rows)
+    used = [w for w, n in zip(widths, range(len(widths)), strict=True) if n < 2 or w]
+    return sum(used) + 3 * len(used) + 1 <= width
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    widths = _min_widths(rows)
+    table = Table(expand=False)
+    for i, name in enumerate(_VIEW_COLUMNS):
+        if i >= 2 and not widths[i]:
+            continue  # a column no shown event has (e.g. no agent) takes no room
+        table.add_column(name, no_wrap=i < 2, min_width=widths[i], overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(c) for i, c in enumerate(row) if i < 2 or widths[i]))
+    out.print(table)
+
+
+def _print_entry(row: list[str], width: int) -> None:
+    """One event as `time  type  role=..  command=..`; wrapped only between values."""
+    time_, etype, role, command, agent, details = row
+    words = [time_, etype]
+    words += [f"{k}={v}" for k, v in (("role", role), ("command", command), ("agent", agent)) if v]
+    if details:
+        words += details.split(" ")
+    sys.stdout.write(wrap(words, width) + "\n")
 
 
 def _stored_role(root: Path, role: str | None) -> str | None:
@@ -162,24 +259,60 @@ def _view_shared(root: Path, *, as_json: bool) -> None:
 
 
 def _details(event: dict[str, Any]) -> str:
+    """The other fields as `key=value` words (a handoff as `handoff=from->to`, one word)."""
     parts = []
     handoff = event.get("handoff")
     if isinstance(handoff, dict):
-        parts.append(f"{safe(handoff.get('from_agent'))} -> {safe(handoff.get('to_agent'))}")
-    for key in ("outcome", "duration_ms", "source", "agent_role"):
+        parts.append(f"handoff={safe(handoff.get('from_agent'))}->{safe(handoff.get('to_agent'))}")
+    for key in ("previous_role", "outcome", "duration_ms", "source", "agent_role"):
         if event.get(key) is not None:
             parts.append(f"{key}={safe(event[key])}")
     return " ".join(parts)
 
 
-def export_cmd(
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="json, jsonl or csv.")],
+def export_cmd(  # noqa: PLR0917 - typer maps each parameter to an option
     output: Annotated[
-        str, typer.Option("--output", "-o", help="The file to write; - for standard output.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            callback=not_an_option,
+            help="The file to write; - for standard output.",
+        ),
     ],
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json, jsonl or csv (default: from the file name, e.g. usage.csv).",
+        ),
+    ] = None,
+    event_type: Annotated[str | None, _TYPE] = None,
+    since: Annotated[str | None, _SINCE] = None,
+    until: Annotated[str | None, _UNTIL] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
-    """Export every event, rotated archives included."""
+    """Export every event, rotated archives included.
+
+    Or only those of one type or period (--type, --since, --until).
+    """
+    from flowspec_telemetry.report.export import format_for
+
+    chosen = fmt.value if fmt is not None else format_for(output) if output != "-" else None
+    if chosen is None:
+        why = (
+            "standard output has no file name to tell"
+            if output == "-"
+            else f"{safe(output, 100)!r} does not end in .json, .jsonl or .csv"
+        )
+        fail(f"say which format with --format json, jsonl or csv ({why})")
+    try:
+        etype = selection.check_event_type(event_type)
+    except selection.QueryError as exc:
+        fail(str(exc))
+    lo, hi = _window(since, until)
     target = None if output == "-" else Path(output)
     if target is not None:
         from flowspec_telemetry.report.export import check_output
@@ -189,13 +322,15 @@ def export_cmd(
         except ExportError as exc:
             fail(str(exc))
     root = project_or_fail("nothing to export")
+    filt = selection.Filter(etype, None, lo, hi)
+    where = None if filt.empty else filt.matcher()
     try:
-        count, read = export(root, fmt.value, target, force=force, stream=sys.stdout)
+        count, read = export(root, chosen, target, force=force, stream=sys.stdout, where=where)
     except ExportError as exc:
         fail(str(exc))
     if target is not None:
-        skipped = f" ({read.skipped} unreadable lines skipped)" if read.skipped else ""
-        line(f"Exported {count} events to {safe(str(target), 300)}{skipped}.")
+        skipped = f" ({plural(read.skipped, 'unreadable line')} skipped)" if read.skipped else ""
+        line(f"Exported {plural(count, 'event')} to {safe(str(target), 300)}{skipped}.")
 
 
 def clear_cmd(
@@ -214,13 +349,13 @@ def clear_cmd(
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             fail("clear deletes every event; pass --force to do it without a terminal")
         count, _ = erase.count_events(root)
-        what = f"{count} events, the archives and the salt"
+        what = f"{plural(count, 'event')}, the archives and the salt"
         if not typer.confirm(f"Delete {what} of {root}?", default=False):
             line("Nothing deleted.")
             raise typer.Exit(ExitCode.FAILURE)
     done = erase.clear(root, reset_consent=reset_consent)
     files = len(done.files)
-    line(f"Removed {done.events} events ({files} file{'' if files == 1 else 's'}).")
+    line(f"Removed {plural(done.events, 'event')} ({plural(files, 'file')}).")
     if reset_consent:
         if done.consent_files:
             line("Forgot your answer for this project.")
@@ -253,18 +388,20 @@ def stats_cmd(
 
 
 def _print_stats(result: Stats) -> None:
-    line(f"{result.total} events", "bold")
+    line(plural(result.total, "event"), "bold")
     if result.first:
         line(f"from {safe(result.first)} to {safe(result.last)}")
     for title, counter, top in (
         ("By event type", result.by_type, None),
         ("By role", result.by_role, None),
-        ("Top commands", result.commands, 5),
-        ("Top agents", result.agents, 5),
+        # Every event that names it (runs, agent calls, handoffs...), not runs
+        # alone as `insights` counts them: the titles say which.
+        ("Top commands (events naming each)", result.commands, 5),
+        ("Top agents (events naming each)", result.agents, 5),
     ):
         if not counter:
             continue
-        table = Table(title=title, title_justify="left")
+        table = Table(title=title, title_justify="left", min_width=len(title))
         table.add_column("value")
         table.add_column("events", justify="right")
         for value, n in counter.most_common(top):

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from flowspec_telemetry.analysis.insights import project_insights
-from flowspec_telemetry.cli._render import fail, line
+from flowspec_telemetry.cli._render import fail, line, not_an_option, plural
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
 from flowspec_telemetry.core.consent_rules import env_rule
@@ -24,7 +24,9 @@ def demo_cmd(
     folder: Annotated[
         Path | None,
         typer.Argument(
-            help="Where to build the demo project (new or empty). Default: a new temporary folder."
+            metavar="DIR",
+            callback=not_an_option,
+            help="Where to build the demo project (new or empty). Default: a new temporary folder.",
         ),
     ] = None,
 ) -> None:
@@ -36,8 +38,9 @@ def demo_cmd(
         folder = Path(tempfile.mkdtemp(prefix="flowspec-telemetry-demo-"))
     elif folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         fail(f"{folder} is not an empty folder; name a new one", ExitCode.USAGE)
+    folder = folder.absolute()  # `demo .` must still print a path and a URL that work
     count = build_demo(folder)
-    line(f"Built a demo project in {folder} with {count} events.", "bold")
+    line(f"Built a demo project in {folder} with {plural(count, 'event')}.", "bold")
     line("Consent was given for that folder only; nothing else on this machine changed.")
     blocked = env_rule()
     if blocked is not None and not blocked.enabled:
@@ -53,10 +56,11 @@ def demo_cmd(
         line(f"  {number}. {data[key]['answer']}")
     line("")
     line(f"HTML dashboard: {dashboard}", "bold")
-    line(f"  open it in a browser (file://{dashboard}); it is one offline file, no scripts.")
+    line(f"  open it in a browser ({dashboard.as_uri()}); it is one offline file, no scripts.")
     line("")
     line("Look around:", "bold")
-    line(f"  cd {folder}")
+    if folder != Path.cwd().absolute():  # no `cd .` when it was built right here
+        line(f"  cd {folder}")
     hints = (
         ("dashboard", "the same answers as terminal panels"),
         ("insights", "every figure behind them (--json for scripts)"),

@@ -165,6 +165,8 @@ class OneLineGroup(TyperGroup):
         except _UsageError as exc:
             error_line(_prog(ctx), str(exc))
             raise typer.Exit(ExitCode.USAGE) from None
+        except BrokenPipeError:  # the reader left (`| head`): `app.run` ends quietly, exit 0
+            raise
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             error_line(_prog(ctx), f"{exc.strerror or exc}{where}")

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from flowspec_telemetry.cli._render import not_an_option
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.core.project import find_project_root
 from flowspec_telemetry.integrations import claude_settings, flowspec_hooks_config
@@ -85,7 +86,13 @@ def install_hooks(  # noqa: PLR0917 - typer maps each parameter to an option
         ),
     ] = False,
     project: Annotated[
-        Path | None, typer.Option("--project", help="Project folder (default: found from the cwd).")
+        Path | None,
+        typer.Option(
+            "--project",
+            metavar="DIR",
+            callback=not_an_option,
+            help="Project folder (default: found from the cwd).",
+        ),
     ] = None,
 ) -> None:
     """Add or remove the Claude Code and/or flowspec hooks.

@@ -9,10 +9,11 @@ needs no colour: bars are block characters, and rich honours `NO_COLOR`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
 from rich import box
+from rich.cells import cell_len
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -20,11 +21,30 @@ from rich.text import Text
 
 from flowspec_telemetry.analysis.insights import project_insights
 from flowspec_telemetry.analysis.rates import rate_figure
-from flowspec_telemetry.cli._render import fail, line, out, print_json, project_or_fail, safe
+from flowspec_telemetry.cli._render import (
+    fail,
+    line,
+    not_an_option,
+    out,
+    plural,
+    print_json,
+    project_or_fail,
+    safe,
+)
 from flowspec_telemetry.history import selection
 
-_SINCE = typer.Option("--since", help=f"Only events at or after: {selection.DATE_HELP}.")
-_UNTIL = typer.Option("--until", help="Only events before this (a bare date includes that day).")
+_SINCE = typer.Option(
+    "--since",
+    metavar="DATE",
+    callback=not_an_option,
+    help=f"Only events at or after: {selection.DATE_HELP}.",
+)
+_UNTIL = typer.Option(
+    "--until",
+    metavar="DATE",
+    callback=not_an_option,
+    help="Only events before this (a bare date includes that day).",
+)
 _BAR_WIDTH = 20
 _SPARK = "▁▂▃▄▅▆▇█"
 
@@ -55,7 +75,7 @@ def insights_cmd(
         return
     based = data["based_on"]
     line(
-        f"Based on {based['events']} events"
+        f"Based on {plural(based['events'], 'event')}"
         + (
             f" from {safe(based['first'])[:10]} to {safe(based['last'])[:10]}"
             if based["first"]
@@ -75,7 +95,7 @@ def print_answers(
     """A sentence per product question, then its figures (also used by `org insights`)."""
     sections = (
         ("1. Which role is selected most at init?", "roles", _role_figures),
-        ("2. Which commands are used most?", "commands", _command_figures),
+        ("2. Which commands are used most? (runs: command.started)", "commands", _command_figures),
         ("3. Do developers invoke security agents?", "security", security or _security_figures),
         ("4. Are handoffs clicked or ignored?", "handoffs", _handoff_figures),
         ("5. Do started commands complete?", "completion", _completion_figures),
@@ -152,10 +172,12 @@ def _skipped_note(based: dict[str, Any]) -> None:
         line("")
         parts = []
         if unknown:
-            parts.append(f"{sum(unknown.values())} events of types this version does not know")
+            parts.append(
+                f"{plural(sum(unknown.values()), 'event')} of types this version does not know"
+            )
         if based["future_schema_events"]:
             parts.append(
-                f"{based['future_schema_events']} events from a newer schema "
+                f"{plural(based['future_schema_events'], 'event')} from a newer schema "
                 "(read as far as understood)"
             )
         line("Note: " + "; ".join(parts) + ".", "dim")
@@ -179,7 +201,32 @@ def _table(*columns: tuple[str, str]) -> Table:
     return table
 
 
+# Columns that may give up room on a narrow terminal: bars are cut, a list of
+# commands wraps between its entries and a handoff pair after its arrow.
+# Every other column (role ids, counts, rates, durations) keeps its widest
+# value whole, so `dashboard` at 60 columns never shows `d…` for `dev`.
+_FLEX: Final = frozenset({"", "top commands", "from → to"})
+_WRAPS: Final = frozenset({"from → to", "top commands"})
+
+
+def _fit(body: Any) -> None:
+    """Give each fixed column of the tables in `body` the width of its widest cell."""
+    tables = [body] if isinstance(body, Table) else getattr(body, "renderables", [])
+    for table in tables:
+        if not isinstance(table, Table):
+            continue
+        for column in table.columns:
+            header = str(column.header)
+            if header in _WRAPS:
+                column.no_wrap, column.overflow = False, "fold"
+            if header in _FLEX:
+                continue
+            cells = [cell_len(str(c)) for c in column.cells]
+            column.min_width = max([cell_len(header), *cells])
+
+
 def _panel(title: str, answer: str, body: Any) -> Panel:
+    _fit(body)
     return Panel(
         Group(Text(safe(answer, 300), style="italic"), body),
         title=Text(title, style="bold"),
@@ -207,8 +254,12 @@ def dashboard_cmd(
     out.print(
         Panel(
             Text(
-                f"{based['events']} events, {period}"
-                + (f", {based['skipped_lines']} lines skipped" if based["skipped_lines"] else "")
+                f"{plural(based['events'], 'event')}, {period}"
+                + (
+                    f", {plural(based['skipped_lines'], 'line')} skipped"
+                    if based["skipped_lines"]
+                    else ""
+                )
             ),
             title=Text("flowspec role usage", style="bold"),
             title_align="left",
@@ -246,7 +297,7 @@ def _commands_panel(section: dict[str, Any]) -> Panel:
         per_role.add_row(
             safe(role, 24), ", ".join(f"{safe(r['command'], 24)} {r['count']}" for r in rows[:3])
         )
-    return _panel("2 · Top commands", section["answer"], Group(table, per_role))
+    return _panel("2 · Top commands, by runs", section["answer"], Group(table, per_role))
 
 
 def _security_panel(section: dict[str, Any]) -> Panel:
@@ -281,24 +332,26 @@ def _handoffs_panel(section: dict[str, Any]) -> Panel:
 
 
 def _completion_panel(section: dict[str, Any]) -> Panel:
-    table = _table(
+    # Below 72 columns the six columns cannot all stay whole: p90 goes (median stays).
+    wide = out.width >= 72
+    columns = [
         ("command", "left"),
         ("started", "right"),
         ("done", "right"),
         ("failed", "right"),
         ("median", "right"),
-        ("p90", "right"),
-    )
+    ]
+    table = _table(*columns, *([("p90", "right")] if wide else []))
     for row in section["commands"][:8]:
         rate = row["completion_rate"]
-        table.add_row(
+        cells = [
             safe(row["command"], 24),
             str(row["started"]),
             f"{rate['value'] * 100:.0f}%" if rate["value"] is not None else "n/a",
             str(row["failed"]),
             _ms(row["duration_ms"]["median"]),
-            _ms(row["duration_ms"]["p90"]),
-        )
+        ]
+        table.add_row(*cells, *([_ms(row["duration_ms"]["p90"])] if wide else []))
     return _panel("5 · Completion", section["answer"], table)
 
 
@@ -318,7 +371,7 @@ def _activity_panel(section: dict[str, Any]) -> Panel:
     for role in names:
         series = [weeks[k].get(role, 0) for k in keys]
         table.add_row(safe(role, 24), str(roles[role]), _spark(series))
-    return _panel("Activity over time", f"{len(weeks)} weeks with activity.", table)
+    return _panel("Activity over time", f"{plural(len(weeks), 'week')} with activity.", table)
 
 
 def _spark(series: list[int]) -> str:

@@ -18,7 +18,7 @@ import typer
 
 from flowspec_telemetry.analysis.rates import rate_figure
 from flowspec_telemetry.cli._insights_cmds import print_answers
-from flowspec_telemetry.cli._render import err, fail, line, print_json, safe
+from flowspec_telemetry.cli._render import err, fail, line, not_an_option, plural, print_json, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.cli.fast import PROG
 
@@ -36,9 +36,12 @@ org_app = typer.Typer(
 )
 
 _DB_HELP = "The org store: a DuckDB file, or clickhouse://host:port/db."
-_DB = typer.Option("--db", help=_DB_HELP)
+_DB = typer.Option("--db", metavar="DB", callback=not_an_option, help=_DB_HELP)
 _K = typer.Option(
-    "--k", min=1, help="Leave out every cell whose count summed over reports is below k."
+    "--k",
+    min=1,
+    metavar="N",
+    help="Leave out every cell whose count summed over reports is below k.",
 )
 
 
@@ -70,7 +73,12 @@ def _reject(name: str, reason: str) -> None:
 def ingest_cmd(
     reports: Annotated[
         list[Path],
-        typer.Argument(help="Share report files (`report --share`).", show_default=False),
+        typer.Argument(
+            metavar="FILE",
+            callback=not_an_option,
+            help="Share report files (`report --share`).",
+            show_default=False,
+        ),
     ],
     db: Annotated[str, _DB],
 ) -> None:
@@ -102,7 +110,7 @@ def ingest_cmd(
         rejected += len(outcome.rejected)
         loaded, cells = len(outcome.loaded), outcome.cells
     line(
-        f"Loaded {loaded} share report{'s' if loaded != 1 else ''} ({cells} cells) into "
+        f"Loaded {plural(loaded, 'share report')} ({plural(cells, 'cell')}) into "
         f"{safe(target.label, 300)}" + (f"; rejected {rejected} (see above)." if rejected else ".")
     )
     if rejected:
@@ -227,10 +235,10 @@ def insights_cmd(
     org = data["org"]
     period = org["period"]
     line(
-        f"Based on {org['reports']} share reports"
+        f"Based on {plural(org['reports'], 'share report')}"
         + (f" from {period['start']} to {period['end']}" if period["start"] else "")
-        + f": {data['based_on']['events']} events in cells; k = {k} at org level "
-        f"({org['suppressed_cells']['at_org_level']} summed cells left out).",
+        + f": {plural(data['based_on']['events'], 'event')} in cells; k = {k} at org level "
+        f"({plural(org['suppressed_cells']['at_org_level'], 'summed cell')} left out).",
         "bold",
     )
     print_answers(data, security=_security_figures)
@@ -243,7 +251,13 @@ def insights_cmd(
 @org_app.command("report")
 def report_cmd(
     html: Annotated[
-        Path, typer.Option("--html", help="Write the org HTML dashboard to this file.")
+        Path,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            callback=not_an_option,
+            help="Write the org HTML dashboard to this file.",
+        ),
     ],
     db: Annotated[str, _DB],
     k: Annotated[int, _K] = 5,

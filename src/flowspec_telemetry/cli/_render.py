@@ -27,8 +27,21 @@ MAX_CELL: Final = 120
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")  # not encodable: a terminal needs UTF-8
 
 
-out = Console(highlight=False, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+class _Console(Console):
+    """A rich console that lets a closed pipe reach `app.run` as `BrokenPipeError`.
+
+    rich's default answer to a closed pipe is `SystemExit(1)`; a reader that
+    stops early (`view | head`) is not a failure, and every command must treat
+    it the same way, so `run` handles it in one place (quietly, exit 0).
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+out: Console = _Console(highlight=False, markup=False, emoji=False)
+err: Console = _Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 def safe(value: Any, limit: int = MAX_CELL) -> str:
@@ -47,6 +60,11 @@ def safe(value: Any, limit: int = MAX_CELL) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """`1 event`, `2 events`: the count and the noun in the number it calls for."""
+    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
 
 
 def cell(value: Any, style: str = "") -> Text:
@@ -102,3 +120,67 @@ def human_bytes(n: int) -> str:
             return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} bytes"  # pragma: no cover
+
+
+def not_an_option(value: Any) -> Any:
+    """A typer callback for values that name a file: refuse one that looks like an option.
+
+    `report --share --preview` once wrote a file literally named `--preview`:
+    click gives an option that takes a value the next word, whatever it is.
+    A file whose name starts with `-` can still be named as `./-name`.
+    """
+    import typer
+
+    if isinstance(value, list):
+        for item in value:
+            not_an_option(item)
+        return value
+    text = str(value) if value is not None else ""
+    if text.startswith("-") and text != "-":
+        raise typer.BadParameter(
+            f"{safe(text, 60)!r} looks like an option, not a file name "
+            "(to name a file that starts with '-', give its full path)"
+        )
+    return value
+
+
+def wrap(
+    words: list[str], width: int, *, first: str = "", indent: str = "    ", sep: str = "  "
+) -> str:
+    """Words joined by `sep`, broken into lines of at most `width` cells (0: one line).
+
+    A line breaks only between words, so no value is ever cut inside a word
+    (unless that one word is wider than a whole line). Lines after the first
+    start with `indent`, so where one entry ends and the next starts stays clear.
+    """
+    from rich.cells import cell_len
+
+    if width <= 0:
+        return first + sep.join(words)
+    lines: list[str] = []
+    current = first
+    for word in words:
+        candidate = f"{current}{sep}{word}" if current.strip() else current + word
+        if cell_len(candidate) <= width or not current.strip():
+            current = candidate
+        else:
+            lines.append(current)
+            current = indent + word
+        while cell_len(current) > width:  # one word wider than the line: fold it
+            cut = _cut(current, width)
+            lines.append(current[:cut])
+            current = indent + current[cut:]
+    lines.append(current)
+    return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> int:
+    """The index where `text` reaches `width` cells (at least one character)."""
+    from rich.cells import cell_len
+
+    used = 0
+    for i, char in enumerate(text):
+        used += cell_len(char)
+        if used > width:
+            return max(i, 1)
+    return len(text)

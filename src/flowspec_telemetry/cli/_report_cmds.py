@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flowspec_telemetry.cli._render import fail, line, project_or_fail, safe
+from flowspec_telemetry.cli._render import fail, line, not_an_option, plural, project_or_fail, safe
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.core.names import FLOWSPEC
 from flowspec_telemetry.history import selection
@@ -114,37 +114,75 @@ def _share_week(
     )
 
 
+_SHARE_ONLY = ("week", "k", "epsilon")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user typed this option (click's parameter source, compared by name)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
+
+
 def report(  # noqa: PLR0917 - typer maps each parameter to an option
+    ctx: typer.Context,
     html: Annotated[
-        Path | None, typer.Option("--html", help="Write the HTML dashboard to this file.")
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            callback=not_an_option,
+            help="Write the HTML dashboard to this file.",
+        ),
     ] = None,
     share: Annotated[
         Path | None,
-        typer.Option("--share", help="Write the shareable aggregate report (JSON) to this file."),
+        typer.Option(
+            "--share",
+            metavar="FILE",
+            callback=not_an_option,
+            help="Write the shareable aggregate report (JSON) to this file.",
+        ),
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help=f"Only events at or after: {selection.DATE_HELP}.")
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="DATE",
+            callback=not_an_option,
+            help=f"Only events at or after: {selection.DATE_HELP}.",
+        ),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option("--until", help="Only events before this (a bare date includes that day)."),
+        typer.Option(
+            "--until",
+            metavar="DATE",
+            callback=not_an_option,
+            help="Only events before this (a bare date includes that day).",
+        ),
     ] = None,
     week: Annotated[
         str | None,
         typer.Option(
-            "--week", help="Share: the ISO week to share, YYYY-Www (default: the last one over)."
+            "--week",
+            metavar="WEEK",
+            callback=not_an_option,
+            help="Share: the ISO week to share, YYYY-Www (default: the last one over).",
         ),
     ] = None,
     k: Annotated[
         int,
         typer.Option(
-            "--k", help="Share: the fewest contributors an org figure of yours may be shown with."
+            "--k",
+            metavar="N",
+            help="Share: the fewest contributors an org figure of yours may be shown with.",
         ),
     ] = 5,
     epsilon: Annotated[
         str | None,
         typer.Option(
             "--epsilon",
+            metavar="E",
             help="Share: the privacy loss for your week (person-level, 0.1 to 10; default 4; "
             "smaller is more private, noisier).",
         ),
@@ -162,14 +200,17 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
     if preview and html is not None:
         fail("--preview shows the share report; it cannot be combined with --html")
     if html is None and share is None and not preview:
-        fail("say what to write: --html FILE and/or --share FILE (or --share --preview)")
+        fail("say what to write: --html FILE and/or --share FILE (or --preview to print it)")
+    if share is None and not preview:
+        given = [f"--{name}" for name in _SHARE_ONLY if _given(ctx, name)]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            fail(f"{' and '.join(given)} only {verb} to a share report (--share or --preview)")
     if html is not None and share is not None and html.absolute() == share.absolute():
         fail("--html and --share name the same file")
     sharing = preview or share is not None
     if sharing and (since is not None or until is not None):
         fail("a share report covers one ISO week: use --week YYYY-Www, not --since/--until")
-    if not sharing and (week is not None or epsilon is not None):
-        fail("--week and --epsilon are for --share")
     lo, hi = _window(since, until)
     if not preview:
         _check(html, force)
@@ -195,5 +236,5 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
         _write(html, page.encode("utf-8"), force)
         line(
             f"Wrote the HTML report to {safe(str(html), 300)} "
-            f"({insights['based_on']['events']} events); open it in a browser."
+            f"({plural(insights['based_on']['events'], 'event')}); open it in a browser."
         )

@@ -8,8 +8,9 @@ it); tracebacks are never shown to a user.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -25,11 +26,53 @@ __all__ = [
     "run",
     "track",
 ]
+from flowspec_telemetry.cli.fast import closed_pipe
+from flowspec_telemetry.core.names import NOTICE_URL
+
+# The order `--help` lists commands in: what a person runs first, then the
+# data, then the plumbing a host calls (`track`, `hook`, `install-hooks`) last.
+# A command missing here is listed after the first group and before the plumbing.
+HELP_ORDER: Final = (
+    "status",
+    "enable",
+    "disable",
+    "prompt",
+    "notice",
+    "view",
+    "stats",
+    "insights",
+    "dashboard",
+    "report",
+    "export",
+    "clear",
+    "schema",
+    "demo",
+    "org",
+)
+PLUMBING: Final = ("track", "hook", "install-hooks")
+
+
+class _Group(OneLineGroup):
+    """Our one-line-error group, listing commands in `HELP_ORDER`, not registration order."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+
+        def rank(name: str) -> tuple[int, int]:
+            if name in PLUMBING:
+                return (2, PLUMBING.index(name))
+            if name in HELP_ORDER:
+                return (0, HELP_ORDER.index(name))
+            return (1, names.index(name))
+
+        return sorted(names, key=rank)
+
 
 app = typer.Typer(
-    cls=OneLineGroup,
+    cls=_Group,
     name=PROG,
     help="Privacy-first, local, opt-in role usage analytics for flowspec.",
+    epilog=f"Privacy notice: `{PROG} notice`, or {NOTICE_URL}",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -137,8 +180,19 @@ def run(args: Sequence[str]) -> int:
     """
     if not args:
         args = ["--help"]
+    stdout = sys.stdout
+    watched = _PipeWatch(stdout)
+    sys.stdout = watched  # delegates every other attribute
     try:
         result = app(list(args), prog_name=PROG, standalone_mode=False)
+        watched.flush()
+    except BrokenPipeError:
+        return closed_pipe()
+    except SystemExit:
+        # click turns a closed pipe into exit status 1; it is not a failure here.
+        if watched.pipe_closed:
+            return closed_pipe()
+        raise
     except CliError as exc:
         _error(str(exc))
         return exc.code
@@ -159,6 +213,10 @@ def run(args: Sequence[str]) -> int:
             _error(str(format_message()))
             return ExitCode.USAGE if code == 2 else code
         raise
+    finally:
+        sys.stdout = stdout
+    if isinstance(result, int) and result == ExitCode.INTERRUPTED:
+        err.print(f"{PROG}: interrupted", markup=False)
     return result if isinstance(result, int) else ExitCode.OK
 
 
@@ -194,6 +252,36 @@ def _callback_name(info: Any) -> str | None:
     if callback is None or isinstance(getattr(info, "name", None), str):
         return None
     return str(callback.__name__).replace("_", "-")
+
+
+class _PipeWatch:
+    """Standard output that remembers whether its reader went away.
+
+    A closed pipe can surface as `BrokenPipeError` from our own writes, from
+    rich, or as the `SystemExit(1)` click makes of it; this is how `run` tells
+    the last case from a real exit status 1.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.pipe_closed = False
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            self.pipe_closed = True
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self.pipe_closed = True
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _error(message: str) -> None:

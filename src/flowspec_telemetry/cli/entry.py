@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from flowspec_telemetry.cli.fast import run_hook, run_track
+from flowspec_telemetry.cli.fast import closed_pipe, run_hook, run_track
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing at run time: this is the cold-start path
@@ -43,10 +43,12 @@ def _upload_if_due(args: Sequence[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "track":
-        code = run_track(args[1:])
-    elif args and args[0] == "hook":
-        code = run_hook(args[1:])
+    if args and args[0] in ("track", "hook"):
+        try:
+            code = run_track(args[1:]) if args[0] == "track" else run_hook(args[1:])
+            sys.stdout.flush()
+        except BrokenPipeError:  # `track ... | head -c0`: the reader left; not our failure
+            return closed_pipe()
     elif args and args[0] in ("track-role", "track-agent", "track-handoff"):
         from flowspec_telemetry.cli._templates import run as run_template
 

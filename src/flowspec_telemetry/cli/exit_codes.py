@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILURE = 1  # the operation failed (I/O, a corrupt file, nothing to act on)
     USAGE = 2  # bad usage or bad input; nothing was changed
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it); nothing was recorded
 
 
 class CliError(TelemetryError):

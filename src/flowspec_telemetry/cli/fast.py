@@ -15,7 +15,7 @@ import sys
 
 from flowspec_telemetry.cli.exit_codes import ExitCode
 from flowspec_telemetry.core.errors import TelemetryError
-from flowspec_telemetry.core.events import OUTCOMES, RoleEvent
+from flowspec_telemetry.core.events import OUTCOMES, RoleEvent, did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing at run time: this is the cold-start path
@@ -35,6 +35,7 @@ __all__ = [
 PROG: Final = "flowspec-telemetry"
 _TRACK_OPTIONS: Final = {
     "--role": "role",
+    "--previous-role": "previous_role",
     "--command": "command",
     "--agent": "agent",
     "--agent-role": "agent_role",
@@ -51,12 +52,18 @@ _VALID_TYPES: Final = ", ".join(e.value for e in RoleEvent)
 TRACK_USAGE: Final = f"""Usage: {PROG} track EVENT_TYPE [OPTIONS]
 
 Record one event if you have opted in; exits 0 silently when telemetry is off.
+Prints the new event id; `command.started` prints its invocation id instead
+(made here unless --invocation-id is given), to pass to the end event:
+
+  inv=$({PROG} track command.started --command /flow:implement)
+  {PROG} track command.completed --command /flow:implement --invocation-id "$inv"
 
 Event types: {_VALID_TYPES}
 
 Options:
   --role ROLE              the person's role (default: $FLOWSPEC_ROLE, the
                            project's last selection, roles.primary)
+  --previous-role ROLE     role.changed: the role switched away from
   --command COMMAND        workflow command, e.g. /flow:implement
   --agent AGENT            agent identity, e.g. @backend-engineer
   --agent-role ROLE        the agent's home role (default: from the catalog)
@@ -68,7 +75,7 @@ Options:
   --outcome OUTCOME        success, failure, cancelled, timeout or error
   --source SOURCE          where a role was selected (init, cli, ...)
   --project DIR            the project folder (default: found from the cwd)
-  -q, --quiet              do not print the event id
+  -q, --quiet              print nothing
   -h, --help               show this message
 """
 
@@ -120,7 +127,9 @@ def parse_track_args(argv: Sequence[str]) -> tuple[str, dict[str, object], bool]
         shown = (
             event_type if len(event_type) <= 40 and event_type.isprintable() else "(unprintable)"
         )
-        raise UsageError(f"unknown event type {shown!r}; valid types: {_VALID_TYPES}")
+        raise UsageError(
+            f"unknown event type {shown!r}{did_you_mean(event_type)}; valid types: {_VALID_TYPES}"
+        )
     if "duration_ms" in kwargs:
         raw = str(kwargs["duration_ms"])
         if not raw.isdigit():
@@ -143,9 +152,14 @@ def run_track(argv: Sequence[str]) -> int:
         return _fail(str(exc))
     from flowspec_telemetry.core.tracker import track
 
+    if event_type == RoleEvent.COMMAND_STARTED.value and "invocation_id" not in kwargs:
+        from flowspec_telemetry.core.events import new_invocation_id
+
+        kwargs["invocation_id"] = new_invocation_id()
     event_id = track(event_type, **kwargs)  # type: ignore[arg-type]
     if event_id and not quiet:
-        sys.stdout.write(event_id + "\n")
+        pairs = event_type == RoleEvent.COMMAND_STARTED.value
+        sys.stdout.write(f"{kwargs['invocation_id'] if pairs else event_id}\n")
     return ExitCode.OK
 
 
@@ -178,5 +192,21 @@ def run_hook(argv: Sequence[str]) -> int:
 
             handle_stdin()
     except Exception:  # noqa: S110 - a hook must never disturb the agent
+        pass
+    return ExitCode.OK
+
+
+def closed_pipe() -> int:
+    """The reader of our output went away (`view | head`): stop quietly, exit 0.
+
+    Not an error: the reader has all it wanted, and every command treats it
+    the same way. Standard output is pointed at /dev/null so the
+    interpreter's final flush cannot complain on stderr.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
         pass
     return ExitCode.OK

@@ -107,7 +107,8 @@ def sample_event(root: Path | None, names: ToolNames = FLOWSPEC) -> dict[str, An
     """An event as this project would record it now: its catalog, its salt if any.
 
     Nothing is written: without a salt yet (nobody said yes), the hashes use a
-    throwaway one, so they look exactly like the real ones will.
+    throwaway one, so they look exactly like the real ones will. Without a
+    project (`root` None) the sample has no `project_id`: none would exist.
     """
     catalog = roles.load_catalog(root, names)
     salt: bytes | None = None
@@ -124,7 +125,6 @@ def sample_event(root: Path | None, names: ToolNames = FLOWSPEC) -> dict[str, An
         (w.command for w in catalog.workflows.values() if agent in w.agents),
         next(iter(sorted(catalog.known_commands)), None),
     )
-    where = os.path.realpath(root) if root is not None else os.getcwd()
     event: dict[str, Any] = {
         "schema_version": events.SCHEMA_VERSION,
         "event_id": events.new_event_id(),
@@ -133,8 +133,9 @@ def sample_event(root: Path | None, names: ToolNames = FLOWSPEC) -> dict[str, An
         "role": role,
         "command": command,
         "agent": agent,
-        "project_id": privacy.hash_value("project:" + where, salt),
     }
+    if root is not None:  # outside a project nothing is recorded, so there is no project id
+        event["project_id"] = privacy.hash_value("project:" + os.path.realpath(root), salt)
     home = catalog.home_role(agent)
     if home is not None:
         event["agent_role"] = home
@@ -171,28 +172,44 @@ def notice(root: Path | None, names: ToolNames = FLOWSPEC) -> list[Section]:
     return [
         Section(
             f"{tool} telemetry: privacy notice (version {NOTICE_VERSION})",
-            (
-                f"{tool} can record which roles, workflow commands and agents you use, so its",
-                "maintainers learn which roles, commands and handoffs help. It is off until you",
+            (  # one paragraph a line: the CLI wraps it to the terminal
+                f"{tool} can record which roles, workflow commands and agents you use, so its "
+                "maintainers learn which roles, commands and handoffs help. It is off until you "
                 "say yes, it stays on this machine, and nothing is ever sent anywhere.",
             ),
         ),
         Section(
-            "What is collected: one line per event, like this real sample for this project",
-            (sample, "", f"Event types: {kinds}.", "Fields:", *collected),
+            "What is collected: one line per event, like this real sample for this project"
+            if root is not None
+            else "What is collected: one line per event, like this sample",
+            (
+                sample,
+                *(
+                    ()
+                    if root is not None
+                    else (
+                        "(Outside a project nothing is recorded; in a project each event also "
+                        "has project_id, a keyed hash of the project's folder.)",
+                    )
+                ),
+                "",
+                f"Event types: {kinds}.",
+                "Fields:",
+                *collected,
+            ),
         ),
         Section(
             "Never collected",
             (
                 *(f"- {item}" for item in NEVER_COLLECTED),
-                "Role, agent and command names outside your project's catalog are stored only",
+                "Role, agent and command names outside your project's catalog are stored only "
                 "as keyed hashes (HMAC-SHA256 with a secret salt that never leaves the project).",
             ),
         ),
         Section(
             "Where it is stored",
             (
-                f"{where} (readable only by you), next to a secret salt;",
+                f"{where} (readable only by you), next to a secret salt; "
                 "old events are rotated into compressed archives in the same folder.",
             ),
         ),

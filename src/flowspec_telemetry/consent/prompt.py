@@ -4,13 +4,16 @@ A host calls `maybe_prompt()` at init. It asks only when all of these hold:
 stdin and stdout are a terminal, `CI` is not set, no environment variable or
 team policy decides anyway, and the person has no current answer (none yet,
 one for an older notice version, or a "later" whose seven days are up).
-Otherwise it prints nothing, writes nothing and returns why.
+Otherwise it prints nothing, writes nothing and returns why (the `prompt`
+command prints that reason in one line).
 
 A host with a `--telemetry/--no-telemetry` flag passes `answer=True/False`:
 the answer is recorded without a question (even in CI: the person said so).
 
-The notice is rendered with rich, imported only when a question is shown, so
-calling `maybe_prompt()` costs a host nothing on the common path.
+The question comes after a short notice of three lines (`short_notice`),
+wrapped to the terminal, with a pointer to the full one (`notice`). It is
+rendered with rich, imported only when a question is shown, so calling
+`maybe_prompt()` costs a host nothing on the common path.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ _YES: Final = frozenset({"y", "yes"})
 _NO: Final = frozenset({"", "n", "no"})
 _LATER: Final = frozenset({"l", "later"})
 _NOT_CI: Final = frozenset({"", "0", "false", "no"})
+INTERRUPTED: Final = "interrupted"
+QUESTION: Final = "Turn on telemetry? [y]es / [N]o / [l]ater: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,7 @@ class PromptResult:
     reason: str
     path: Path | None = None
     error: str | None = None  # e.g. a corrupt consent file; nothing was written
+    interrupted: bool = False  # Ctrl-C at the question; nothing was recorded
 
 
 def in_ci(environ: dict[str, str] | None = None) -> bool:
@@ -101,38 +107,63 @@ def _interactive(stdin: TextIO, stdout: TextIO) -> bool:
         return False
 
 
+def short_notice(root: Path | None, names: ToolNames = FLOWSPEC) -> tuple[str, ...]:
+    """The prompt's few lines: what, where, never, and where the full notice is.
+
+    The full notice (`notice`) is about 60 lines: shown before the question,
+    its start and the sample event scroll away in a 50-row terminal before
+    the question appears. These lines fit on any screen; `notice` and the
+    README section behind `NOTICE_URL` say the rest.
+    """
+    from flowspec_telemetry.consent.notice import CLI
+    from flowspec_telemetry.core.names import NOTICE_URL
+
+    tool = names.tool
+    where = "of this project" if root is not None else "of each project"
+    return (
+        f"Telemetry for {tool} is off until you say yes.",
+        f"It would record which roles, commands and agents you use, in {names.project_dir}/ "
+        f"{where} (never prompts, code, paths or names); nothing is sent anywhere.",
+        f"Full notice: `{CLI} notice` or {NOTICE_URL}",
+    )
+
+
 def _ask(root: Path | None, names: ToolNames, stdin: TextIO, stdout: TextIO) -> str | None:
-    """Show the notice and read yes / no / later; None on end of input or Ctrl-C."""
+    """Show the short notice and read yes / no / later.
+
+    None on end of input; `INTERRUPTED` on Ctrl-C. Lines are wrapped at word
+    boundaries to the terminal's width, so the question is always on screen.
+    """
     from rich.console import Console
     from rich.text import Text
 
-    from flowspec_telemetry.consent.notice import notice
-
     console = Console(file=stdout, highlight=False)
-    for section in notice(root, names):
-        console.print(Text(section.title, style="bold"))
-        for line in section.lines:
-            console.print(Text("  " + line if line else ""), soft_wrap=True)
-        console.print()
-    for _ in range(3):
-        console.print(Text("Turn on telemetry? [y]es / [N]o / [l]ater: "), end="")
-        stdout.flush()
-        try:
+    title, *rest = short_notice(root, names)
+    try:
+        console.print(Text(title, style="bold"))
+        for text in rest:
+            console.print(Text(text))
+        for _ in range(3):
+            # Written directly, not through rich's buffer: a Ctrl-C that lands
+            # while rich is writing would make it write the question again.
+            stdout.write(QUESTION)
+            stdout.flush()
             line = stdin.readline()
-        except KeyboardInterrupt:
-            console.print()
-            return None
-        if not line:
-            console.print()
-            return None
-        reply = line.strip().lower()
-        if reply in _YES:
-            return "yes"
-        if reply in _NO:
-            return "no"
-        if reply in _LATER:
-            return "later"
-        console.print(Text("Please answer y, n or l (Enter means no)."))
+            if not line:
+                stdout.write("\n")
+                return None
+            reply = line.strip().lower()
+            if reply in _YES:
+                return "yes"
+            if reply in _NO:
+                return "no"
+            if reply in _LATER:
+                return "later"
+            console.print(Text("Please answer y, n or l (Enter means no)."))
+    except KeyboardInterrupt:
+        stdout.write("\n")
+        stdout.flush()
+        return INTERRUPTED
     return "no"
 
 
@@ -185,6 +216,8 @@ def maybe_prompt(
         reply = _ask(root, names, stdin, stdout)
         if reply is None:
             return PromptResult(True, None, "no answer given; nothing recorded")
+        if reply == INTERRUPTED:
+            return PromptResult(True, None, "interrupted; nothing recorded", interrupted=True)
         until = _stamp((now or _now()) + timedelta(days=LATER_DAYS)) if reply == "later" else None
         change = record_answer(
             reply, scope=scope, project_root=root, names=names, ask_again_after=until

@@ -20,7 +20,7 @@ from flowspec_telemetry.core._legacy import LEGACY_SCHEMA_VERSION, map_legacy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the tracking path never imports typing (see cli/fast.py)
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any, Final
 
 __all__ = [
@@ -273,6 +273,19 @@ def ulid(now_ns: int | None = None) -> str:
 def new_event_id() -> str:
     """`evt_` + ULID."""
     return "evt_" + ulid()
+
+
+def did_you_mean(text: str, choices: Iterable[str] | None = None) -> str:
+    """` (did you mean 'command.started'?)` for a near miss, else ''.
+
+    For error and debug messages only (it imports difflib). `choices`
+    defaults to the event types; only a choice is ever named, never `text`.
+    """
+    import difflib
+
+    values = sorted(EVENT_TYPE_VALUES if choices is None else choices)
+    found = difflib.get_close_matches(text.strip()[:100], values, n=1, cutoff=0.6)
+    return f" (did you mean {found[0]!r}?)" if found else ""
 
 
 def new_invocation_id() -> str:

@@ -28,6 +28,11 @@ __all__ = [
 DEFAULT_TOOL = "flowspec"
 # flowspec's security agent also serves the validate workflow of its `qa` role.
 _KNOWN_SECURITY_AGENTS: dict[str, tuple[str, ...]] = {"flowspec": ("@secure-by-design-engineer",)}
+# The README section with the full privacy notice. Its anchor is an explicit
+# `<a id="privacy-notice">` there, so renaming the heading never breaks the
+# link that the prompt, `status` and `--help` print.
+NOTICE_ANCHOR = "privacy-notice"
+NOTICE_URL = "https://github.com/jpoley/flowspec-telemetry#" + NOTICE_ANCHOR
 
 
 class ToolNames:

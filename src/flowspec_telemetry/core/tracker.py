@@ -32,7 +32,13 @@ import time
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.core import consent_rules, events, privacy, roles, rotation, store
 from flowspec_telemetry.core._legacy import LEGACY_TYPES, legacy_track_args
-from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, OUTCOMES, RoleEvent, dumps_line
+from flowspec_telemetry.core.events import (
+    EVENT_TYPE_VALUES,
+    OUTCOMES,
+    RoleEvent,
+    did_you_mean,
+    dumps_line,
+)
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.project import find_root
 
@@ -210,13 +216,16 @@ class Tracker:
         try:
             etype = event_type.value if isinstance(event_type, RoleEvent) else event_type
             if etype not in EVENT_TYPE_VALUES:
-                if self._state_for(project_root, create=False) is not None:
-                    self._debug(f"not recorded: unknown event type ({_safe_type(event_type)})")
+                if os.environ.get(self._env_debug):
+                    hint = did_you_mean(str(etype), EVENT_TYPE_VALUES)
+                    self._debug(f"not recorded: unknown event type ({_safe_type(etype)}){hint}")
                 return None
             retried = False
             while True:  # twice at most: once more if the file was deleted under us
                 state = self._state_for(project_root, create=True)
                 if state is None:
+                    if os.environ.get(self._env_debug):
+                        self._debug(f"not recorded ({etype}): {self._why_off(project_root)}")
                     return None
                 values = _Values(state)
                 role_v = values.free(role, state.catalog.known_roles)
@@ -250,6 +259,8 @@ class Tracker:
                 if isinstance(legacy_type, str) and legacy_type in LEGACY_TYPES:
                     event["legacy_type"] = legacy_type
                 event["context"] = self._context
+                if state.debug:
+                    self._hint_hashed(state, event, role=role, command=command, agent=agent)
                 try:
                     event_id = self._write(state, event)
                 except store.FileGone:  # cleared or compacted away: build it again, anew
@@ -584,6 +595,47 @@ class Tracker:
             state.deadline = 0.0
         else:
             state.rotate_at = min(policy.max_bytes, next_check)
+
+    def _why_off(self, project_root: StrPath | None) -> str:
+        """Why nothing is recorded here (debug only: it may read the consent files)."""
+        forced = None if self._synthetic else consent_rules.env_rule(self.names)
+        if forced is not None and not forced.enabled:
+            return f"telemetry is off: {forced.reason}"
+        root = self._root_of(project_root, time.monotonic())
+        if root is None:
+            return (
+                f"no {self.names.tool} project here (no {self.names.project_dir}/ or "
+                f"{self.names.workflow_file} in this folder or above)"
+            )
+        decision = consent_rules.decide(
+            root,
+            names=self.names,
+            team_allows=lambda: roles.load_catalog(root, self.names).team_telemetry is not False,
+        )
+        return f"telemetry is off: {decision.reason}"
+
+    def _hint_hashed(self, state: _ProjectState, event: dict[str, Any], **given: object) -> None:
+        """Debug: say which given values are outside the catalog (stored hashed), and guess.
+
+        Only catalog values are named (the guess), never the value given:
+        debug output follows the same rule as the events.
+        """
+        catalog = state.catalog
+        known = {
+            "role": catalog.known_roles,
+            "command": catalog.known_commands,
+            "agent": catalog.known_agents,
+        }
+        for field, raw in given.items():
+            text = _text(raw)
+            stored = event.get(field)
+            if not text or _STORED_HASH.match(text) or stored in known[field]:
+                continue
+            hint = did_you_mean(text, known[field])
+            self._debug(
+                f"{event['event_type']}: the {field} given is not in the role catalog, "
+                f"so it is stored as a keyed hash{hint}"
+            )
 
     def _debug(self, message: str) -> None:
         try:

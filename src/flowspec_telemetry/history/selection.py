@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from flowspec_telemetry.core.errors import TelemetryError
-from flowspec_telemetry.core.events import EVENT_TYPE_VALUES
+from flowspec_telemetry.core.events import EVENT_TYPE_VALUES, did_you_mean
 from flowspec_telemetry.core.names import FLOWSPEC, ToolNames
 from flowspec_telemetry.core.store import (
     EVENTS_FILE,
@@ -43,11 +43,11 @@ __all__ = [
     "window",
 ]
 
-_RELATIVE: Final = re.compile(r"^(\d{1,5})([hdw])$")
-_UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
+_RELATIVE: Final = re.compile(r"^(\d{1,5})([mhdw])$")
+_UNITS: Final = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _BLOCK: Final = 64 * 1024
 DATE_HELP: Final = (
-    "YYYY-MM-DD, an ISO 8601 time (UTC unless it has an offset), or 12h / 7d / 2w ago"
+    "YYYY-MM-DD, an ISO 8601 time (UTC unless it has an offset), or 30m / 12h / 7d / 2w ago"
 )
 
 
@@ -109,7 +109,8 @@ def check_event_type(value: str | None) -> str | None:
         return value
     shown = value if len(value) <= 40 and value.isprintable() else "(unprintable)"
     raise QueryError(
-        f"unknown event type {shown!r}; valid types: {', '.join(sorted(EVENT_TYPE_VALUES))}"
+        f"unknown event type {shown!r}{did_you_mean(value)}; "
+        f"valid types: {', '.join(sorted(EVENT_TYPE_VALUES))}"
     )
 
 

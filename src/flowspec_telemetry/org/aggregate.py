@@ -132,11 +132,15 @@ def _note_suppression(data: dict[str, Any], k: int, suppressed: int, noised: int
     notes = []
     if suppressed:
         notes.append(
-            f"{suppressed} cells below k were left out, "
+            f"{suppressed} {'cell' if suppressed == 1 else 'cells'} below k "
+            f"{'was' if suppressed == 1 else 'were'} left out, "
             "so a 0 or a missing value may be a small count"
         )
     if noised:
-        notes.append(f"{noised} reports carry noise (ε-DP), so counts are approximate")
+        notes.append(
+            f"{noised} {'report carries' if noised == 1 else 'reports carry'} noise (ε-DP), "
+            "so counts are approximate"
+        )
     if not notes:
         return
     for key in ("roles", "commands", "security", "handoffs", "completion"):

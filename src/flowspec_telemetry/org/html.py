@@ -17,7 +17,7 @@ from typing import Any
 
 from flowspec_telemetry._version import __version__
 from flowspec_telemetry.core.roles import DEFAULT_CATALOG
-from flowspec_telemetry.report._text import esc, num
+from flowspec_telemetry.report._text import count, esc, num
 from flowspec_telemetry.report.html import (
     QUESTION_NAV,
     Names,
@@ -54,7 +54,8 @@ def _not_available(data: Mapping[str, Any]) -> str:
         "session_share": "Sessions using a security agent",
     }
     items = "".join(
-        f"<li><strong>{esc(labels.get(key, key))}</strong>: not available, because {esc(why)}.</li>"
+        f"<li><strong>{esc(labels.get(key, key))}</strong>: not available, because "
+        f"{esc(str(why).rstrip('.'), 400)}.</li>"
         for key, why in data["org"]["not_available"].items()
     )
     return (
@@ -80,12 +81,14 @@ def _footer(data: Mapping[str, Any]) -> str:
     supp = org["suppressed_cells"]
     return (
         '<footer class="card privacy"><h2>About this report</h2><ul>'
-        f"<li>Based on <strong>{num(org['reports'])}</strong> share reports covering {span}: "
-        f"<strong>{num(data['based_on']['events'])}</strong> events counted in cells.</li>"
+        f"<li>Based on <strong>{num(org['reports'])}</strong> share "
+        f"{'report' if org['reports'] == 1 else 'reports'} covering {span}: "
+        f"<strong>{num(data['based_on']['events'])}</strong> "
+        f"{'event' if data['based_on']['events'] == 1 else 'events'} counted in cells.</li>"
         f"<li>Each report left out its cells below its own k ({k_range}): "
-        f"{num(supp['in_reports'])} cells in all. Summed over the reports, every cell below "
+        f"{count(supp['in_reports'], 'cell')} in all. Summed over the reports, every cell below "
         f"<strong>k = {num(org['k'])}</strong> was left out again at org level: "
-        f"{num(supp['at_org_level'])} cells.</li>"
+        f"{count(supp['at_org_level'], 'cell')}.</li>"
         f"<li>{num(org['noised_reports'])} of the reports carry differential-privacy noise "
         "(their counts are not exact).</li>"
         "<li>Rates with fewer than "
@@ -116,8 +119,8 @@ def render_org_html(
         title=title,
         eyebrow="flowspec-telemetry · org",
         period_html=(
-            f'{span} <span class="muted">· {num(data["org"]["reports"])} '
-            f"reports · generated {esc(generated_at, 30)}</span>"
+            f'{span} <span class="muted">· {count(data["org"]["reports"], "report")}'
+            f" · generated {esc(generated_at, 30)}</span>"
         ),
         nav=(*QUESTION_NAV, ("not-available", "Not available")),
         main_html=(

@@ -50,7 +50,7 @@ h4{margin:0 0 6px;font-size:14px}
 .empty{color:var(--muted);font-style:italic}
 .chart{width:100%;height:auto;display:block}
 .chart text{font-size:13px;fill:var(--ink)}
-.chart .axis{font-size:11px;fill:var(--muted)}
+.chart .axis{font-size:12px;fill:var(--muted)}
 .chart .val{font-weight:600}
 .chart .grid{stroke:var(--line);stroke-width:1}
 .chart .track,.meter .track{fill:var(--track)}
@@ -68,7 +68,7 @@ font-weight:600;padding:6px 8px;border-bottom:1px solid var(--line)}
 .tbl tr:last-child td{border-bottom:0}
 .num{text-align:right!important;font-variant-numeric:tabular-nums;white-space:nowrap}
 .arrow{color:var(--muted);width:1em}
-.chip{display:inline-flex;white-space:nowrap;align-items:center;gap:6px;padding:2px 10px 2px 8px;border-radius:999px;
+.chip{display:inline-flex;flex-wrap:wrap;align-items:center;gap:0 6px;padding:2px 10px 2px 8px;border-radius:999px;
 background:color-mix(in srgb,var(--c) 14%,transparent);border:1px solid color-mix(in srgb,var(--c) 40%,transparent);
 font-weight:600;font-size:13px}
 .rid{font-weight:400;color:var(--muted);font-size:11.5px}
@@ -77,16 +77,37 @@ font-weight:600;font-size:13px}
 .per-role ol{list-style:none;margin:0;padding:0}
 .per-role li{display:grid;grid-template-columns:minmax(0,1fr) 70px 3em;gap:8px;align-items:center;
 font-size:13.5px;padding:2px 0}
-.cmd{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.cmd{overflow-wrap:anywhere;min-width:0}
 .minibar{display:block;height:8px;background:var(--track);border-radius:4px;overflow:hidden}
 .minibar span{display:block;height:100%;border-radius:4px}
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;font-size:13px;margin-bottom:8px}
 .key{display:inline-flex;align-items:center;gap:6px}
 .swatch{width:12px;height:12px;border-radius:3px;display:inline-block}
 .scroll{overflow-x:auto}
+.hbars{display:grid;gap:6px;margin:4px 0}
+.hbar{display:grid;grid-template-columns:minmax(5em,max-content) minmax(40px,1fr) auto;gap:10px;align-items:center;font-size:13.5px}
+.hbar .lbl{text-align:right;overflow-wrap:anywhere;max-width:16em}
+.hbar .track{display:block;height:18px;background:var(--track);border-radius:4px;overflow:hidden}
+.hbar .fill{display:block;height:100%;border-radius:4px}
+.hbar .val{font-weight:600;white-space:nowrap;font-variant-numeric:tabular-nums}
+.funnel{display:grid;gap:8px;margin:6px 0 10px}
+.funnel .stage{position:relative;display:flex;justify-content:center;align-items:center;min-height:36px}
+.funnel .bar{position:absolute;top:0;bottom:0;left:50%;transform:translateX(-50%);border-radius:8px}
+.funnel .figure{position:relative;font-weight:700;font-size:15px;color:#fff;
+text-shadow:0 0 3px rgba(15,23,42,.9),0 0 1px rgba(15,23,42,.9)}
+.columns.narrow{display:none}
 .privacy ul{margin:8px 0;padding-left:20px}.privacy li{margin:4px 0}
 @media (max-width:640px){.top{padding:20px 14px 4px}main{padding:12px 14px 32px}
-.two{grid-template-columns:1fr}h1{font-size:24px}.card{padding:16px}}
+.two{grid-template-columns:1fr}h1{font-size:24px}.card{padding:16px}
+.columns.wide{display:none}.columns.narrow{display:block}
+.hbar{grid-template-columns:minmax(4em,38%) minmax(30px,1fr) auto;gap:8px}
+.tbl thead{display:none}.tbl,.tbl tbody,.tbl tr{display:block;width:100%}
+.tbl tr{padding:8px 0;border-bottom:1px solid var(--line)}.tbl tr:last-child{border-bottom:0}
+.tbl td{display:flex;justify-content:space-between;align-items:center;gap:12px;border:0;padding:3px 0;
+text-align:right;min-width:0}
+.tbl td::before{content:attr(data-label);color:var(--muted);font-size:12px;text-align:left;flex:none;
+max-width:45%}
+.tbl td.arrow{display:none}.tbl .rate{justify-content:flex-end}.tbl .meter{width:72px}}
 @media print{:root{--bg:#fff;--card:#fff;--ink:#000;--shadow:none}
 body{font-size:12px}nav{display:none}.card,.kpi{break-inside:avoid;box-shadow:none}
 main{padding:0 8px}.two{grid-template-columns:1fr 1fr}

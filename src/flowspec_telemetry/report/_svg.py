@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from flowspec_telemetry.report._text import esc, num
+from flowspec_telemetry.report._text import count, esc, num
 
 PALETTE: Final = (
     "#4f46e5",
@@ -42,35 +42,27 @@ def _f(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def hbars(bars: Sequence[Bar], *, title: str, label_width: int = 150, width: int = 520) -> str:
-    """Horizontal bars, one row per item, value at the end of each bar."""
+def hbars(bars: Sequence[Bar], *, title: str) -> str:
+    """Horizontal bars, one row per item: label, bar, value.
+
+    HTML rather than SVG: the labels are text at the page's size at any width
+    (an SVG scaled to a phone shrank them to about 7 px), wrap instead of being
+    clipped (a long hash or display name stays whole), and need no font metrics.
+    """
     if not bars:
         return '<p class="empty">Nothing recorded yet.</p>'
-    row, pad = 30, 6
-    height = row * len(bars) + pad
     biggest = max(b.value for b in bars) or 1
-    area = width - label_width - 90
-    parts = [
-        f'<svg class="chart hbars" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{esc(title, 200)}" preserveAspectRatio="xMinYMin meet">',
-        f"<title>{esc(title, 200)}</title>",
-    ]
-    for i, bar in enumerate(bars):
-        y = pad + i * row
-        w = max(bar.value / biggest * area, 2 if bar.value else 0)
-        parts.append(
-            f"<g><title>{esc(bar.label, 200)}: {num(bar.value)}</title>"
-            f'<text class="lbl" x="{label_width - 10}" y="{y + 17}" text-anchor="end">'
-            f"{esc(bar.label, 26)}</text>"
-            f'<rect x="{label_width}" y="{y + 3}" width="{_f(area)}" height="20" rx="4" '
-            f'class="track"/>'
-            f'<rect x="{label_width}" y="{y + 3}" width="{_f(w)}" height="20" rx="4" '
-            f'fill="{bar.color}"/>'
-            f'<text class="val" x="{_f(label_width + w + 8)}" y="{y + 18}">{num(bar.value)}'
-            f"{bar.note}</text></g>"
+    rows = []
+    for bar in bars:
+        share = max(bar.value / biggest * 100, 1 if bar.value else 0)
+        rows.append(
+            f'<div class="hbar" title="{esc(bar.label, 200)}: {num(bar.value)}">'
+            f'<span class="lbl">{esc(bar.label, 80)}</span>'
+            f'<span class="track"><span class="fill" style="width:{share:.1f}%;'
+            f'background:{bar.color}"></span></span>'
+            f'<span class="val">{num(bar.value)}{bar.note}</span></div>'
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return f'<div class="hbars" role="img" aria-label="{esc(title, 200)}">{"".join(rows)}</div>'
 
 
 def _nice_step(top: float) -> int:
@@ -91,8 +83,14 @@ def columns(
     title: str,
     width: int = 860,
     height: int = 260,
+    max_labels: int = 12,
+    variant: str = "wide",
 ) -> str:
-    """Stacked columns: `labels` along x (dates, ours), `series` = (name, colour, values)."""
+    """Stacked columns: `labels` along x (dates, ours), `series` = (name, colour, values).
+
+    `variant` names the drawing for CSS ("wide" for desktops, "narrow" for
+    phones: drawn 400 wide, so its text stays readable when scaled down).
+    """
     if not labels:
         return '<p class="empty">Nothing recorded yet.</p>'
     left, right, top, bottom = 44, 8, 12, 34
@@ -104,7 +102,7 @@ def columns(
     slot = plot_w / len(labels)
     bar_w = max(min(slot * 0.72, 40), 1)
     parts = [
-        f'<svg class="chart columns" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart columns {variant}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{esc(title, 200)}" preserveAspectRatio="xMinYMin meet">',
         f"<title>{esc(title, 200)}</title>",
     ]
@@ -115,11 +113,11 @@ def columns(
             f'<text class="axis" x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">'
             f"{num(tick)}</text>"
         )
-    every = max(1, math.ceil(len(labels) / 12))
+    every = max(1, math.ceil(len(labels) / max_labels))
     for i, label in enumerate(labels):
         x = left + i * slot + (slot - bar_w) / 2
         y = top + plot_h
-        parts.append(f"<g><title>{esc(label)}: {num(totals[i])} events</title>")
+        parts.append(f"<g><title>{esc(label)}: {count(totals[i], 'event')}</title>")
         for name, color, values in series:
             v = values[i]
             if not v:
@@ -156,27 +154,17 @@ def meter(value: float | None, *, label: str, color: str = PALETTE[1], width: in
     return "".join(parts)
 
 
-def funnel(offered: int, clicked: int, *, title: str, width: int = 640) -> str:
-    """Two stages, offered then clicked, as centred bars narrowing with the click-through."""
+def funnel(offered: int, clicked: int, *, title: str) -> str:
+    """Two stages, offered then clicked, as centred bars narrowing with the click-through.
+
+    HTML, so its figures keep the page's text size on a phone.
+    """
     if not offered and not clicked:
         return '<p class="empty">No handoff has been offered yet.</p>'
     top = max(offered, clicked) or 1
-    h, gap = 36, 8
-    parts = [
-        f'<svg class="chart funnel" viewBox="0 0 {width} {2 * h + gap + 4}" role="img" '
-        f'aria-label="{esc(title, 200)}" preserveAspectRatio="xMinYMin meet">',
-        f"<title>{esc(title, 200)}</title>",
-    ]
-    for i, (name, value, color) in enumerate(
-        (("offered", offered, PALETTE[4]), ("clicked", clicked, PALETTE[1]))
-    ):
-        w = max(value / top * (width - 20), 2 if value else 0)
-        x = (width - w) / 2
-        y = i * (h + gap) + 2
-        parts.append(
-            f'<rect x="{_f(x)}" y="{y}" width="{_f(w)}" height="{h}" rx="8" fill="{color}"/>'
-            f'<text class="funnel-text" x="{width / 2}" y="{y + h / 2 + 6}" '
-            f'text-anchor="middle">{num(value)} {name}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    stages = "".join(
+        f'<div class="stage"><span class="bar" style="width:{max(v / top * 100, 2):.1f}%;'
+        f'background:{color}"></span><span class="figure">{num(v)} {name}</span></div>'
+        for name, v, color in (("offered", offered, PALETTE[4]), ("clicked", clicked, PALETTE[1]))
+    )
+    return f'<div class="funnel" role="img" aria-label="{esc(title, 200)}">{stages}</div>'

@@ -46,6 +46,11 @@ def num(value: float | int) -> str:
     return f"{int(value):,}"
 
 
+def count(n: float | int, noun: str, plural: str | None = None) -> str:
+    """`1 event`, `2,000 events`: a formatted count with the noun in its number."""
+    return f"{num(n)} {noun if n == 1 else plural or noun + 's'}"
+
+
 pct = percent  # the one formatter, `analysis.rates.percent`, under the name the report uses
 
 

@@ -217,14 +217,19 @@ def export(
     force: bool = False,
     names: ToolNames = FLOWSPEC,
     stream: IO[str] | None = None,
+    where: Callable[[dict[str, Any]], bool] | None = None,
 ) -> tuple[int, ReadStats]:
-    """Write every event to `output` (or `stream` when `output` is None); return the count."""
+    """Write every event (or those `where` keeps) to `output` or `stream`; return the count."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     if output is not None:
         check_output(output, force=force)
     read = ReadStats()
-    pieces = render_stored(iter_stored(root, names, read), fmt)
+    pairs: Iterable[tuple[bytes | None, dict[str, Any]]] = iter_stored(root, names, read)
+    kept = [0]
+    if where is not None:
+        pairs = _counted((p for p in pairs if where(p[1])), kept)
+    pieces = render_stored(pairs, fmt)
     if output is None:
         if stream is None:
             raise ExportError("no output given")
@@ -236,9 +241,24 @@ def export(
             else:
                 stream.write(piece.decode("utf-8"))
         (binary or stream).flush()
-        return read.events, read
+        return (read.events if where is None else kept[0]), read
     try:
         output_file.write_private(output, pieces, force=force)
     except output_file.OutputError as exc:
         raise ExportError(str(exc)) from None
-    return read.events, read
+    return (read.events if where is None else kept[0]), read
+
+
+def _counted(
+    pairs: Iterator[tuple[bytes | None, dict[str, Any]]], count: list[int]
+) -> Iterator[tuple[bytes | None, dict[str, Any]]]:
+    """The pairs unchanged, counting them in `count[0]` (what a filtered export wrote)."""
+    for pair in pairs:
+        count[0] += 1
+        yield pair
+
+
+def format_for(path: str) -> str | None:
+    """The format a file name asks for by its suffix (`usage.csv`: csv), or None."""
+    suffix = Path(path).suffix.lower()
+    return {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}.get(suffix)

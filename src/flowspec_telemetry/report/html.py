@@ -14,6 +14,7 @@ completion rates with durations, activity over time, and a privacy footer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final
@@ -23,7 +24,7 @@ from flowspec_telemetry.analysis.rates import why_no_value
 from flowspec_telemetry.core.roles import Catalog
 from flowspec_telemetry.report import _svg as svg
 from flowspec_telemetry.report._style import CSS
-from flowspec_telemetry.report._text import clean, duration, esc, num, pct
+from flowspec_telemetry.report._text import clean, count, duration, esc, num, pct
 
 __all__ = [
     "CSP",
@@ -66,8 +67,9 @@ class Names:
         found = self.catalog.roles.get(role)
         if found is None:
             return role
-        icon = clean(found.icon, 4)
-        return f"{icon} {clean(found.display_name, 40)}".strip()
+        # No icon: the catalog's are emoji, which show as empty boxes where no
+        # emoji font is installed. The role's colour (chip, bar) marks it instead.
+        return clean(found.display_name, 80)
 
     def role_html(self, role: str) -> str:
         if role == _NONE:
@@ -116,12 +118,44 @@ def _card(title: str, value: str, sub: str) -> str:
     )
 
 
+_TABLE: Final = re.compile(r'<table class="tbl">.*?</table>', re.S)
+_TH: Final = re.compile(r"<th[^>]*>(.*?)</th>", re.S)
+_TR: Final = re.compile(r"<tr>(.*?)</tr>", re.S)
+
+
+def _label_cells(body: str) -> str:
+    """Give each table cell its column's header as `data-label`.
+
+    On a phone the tables are laid out one row per block, each cell on its
+    own line after its label (see `style.CSS`), so nothing is cut off or
+    scrolled sideways. Only our own markup is rewritten: values are escaped,
+    so they can hold no `<td`.
+    """
+
+    def table(match: re.Match[str]) -> str:
+        html = match.group()
+        head, sep, rest = html.partition("</thead>")
+        labels = [re.sub(r"<[^>]+>", "", h) for h in _TH.findall(head)]
+
+        def row(m: re.Match[str]) -> str:
+            cells = m.group(1).split("<td")
+            out = [cells[0]]
+            for i, cell in enumerate(cells[1:]):
+                label = labels[i] if i < len(labels) else ""
+                out.append(f' data-label="{label}"{cell}' if label else cell)
+            return "<tr>" + "<td".join(out) + "</tr>"
+
+        return head + sep + _TR.sub(row, rest)
+
+    return _TABLE.sub(table, body)
+
+
 def _section(anchor: str, number: str, title: str, answer: str, body: str, *, based_on: int) -> str:
     return (
         f'<section id="{anchor}" class="card"><header><span class="qnum">{number}</span>'
         f"<h2>{title}</h2></header>"
-        f'<p class="answer">{esc(answer, 400)}</p>{body}'
-        f'<p class="based">Based on {num(based_on)} events.</p></section>'
+        f'<p class="answer">{esc(answer, 400)}</p>{_label_cells(body)}'
+        f'<p class="based">Based on {count(based_on, "event")}.</p></section>'
     )
 
 
@@ -135,7 +169,7 @@ def headline(data: Mapping[str, Any], names: Names) -> str:
     top = roles.get("most_selected_at_init")
     found = names.catalog.roles.get(top["role"]) if top else None
     top_html = esc(found.display_name if found else top["role"], 30) if top else "–"
-    top_sub = f"{num(top['count'])} selections at init" if top else "no clear leader yet"
+    top_sub = f"{count(top['count'], 'selection')} at init" if top else "no clear leader yet"
     dev = security.get("developer")
     dev_share = dev["invocation_share"]["value"] if dev else None
     cards = [
@@ -203,7 +237,13 @@ def roles_section(data: Mapping[str, Any], names: Names) -> str:
 def commands_section(data: Mapping[str, Any], names: Names) -> str:
     commands = data["commands"]
     bars = [svg.Bar(c["command"], c["count"], svg.PALETTE[0]) for c in commands["top"]]
-    body = "<h3>Top 5 commands</h3>" + svg.hbars(bars, title="Top 5 commands")
+    # Runs (command.started), not every event naming a command as `stats` counts.
+    # Nothing to chart: the answer already says so (no empty heading, no repeat).
+    body = (
+        "<h3>Top 5 commands, by runs</h3>" + svg.hbars(bars, title="Top 5 commands, by runs")
+        if bars
+        else ""
+    )
     per_role = list(commands["per_role"].items())[:12]
     if per_role:
         blocks = []
@@ -272,7 +312,12 @@ def security_section(
 
 def handoffs_section(data: Mapping[str, Any]) -> str:
     handoffs = data["handoffs"]
-    body = svg.funnel(handoffs["offered"], handoffs["clicked"], title="Handoff funnel")
+    # With no handoff at all the answer says so; the funnel would only repeat it.
+    body = (
+        svg.funnel(handoffs["offered"], handoffs["clicked"], title="Handoff funnel")
+        if handoffs["offered"] or handoffs["clicked"]
+        else ""
+    )
     pairs = handoffs["pairs"][:12]
     if pairs:
         rows = "".join(
@@ -333,6 +378,8 @@ def completion_section(
         f"{heads}</tr></thead><tbody>{rows}</tbody></table></div>"
         if rows
         else f'<p class="empty">{esc(empty)}</p>'
+        if empty != completion["answer"]
+        else ""  # the answer says it already
     )
     return _section(
         "completion",
@@ -383,7 +430,17 @@ def _activity(data: Mapping[str, Any], names: Names) -> str:
                 [sum(table.get(label, {}).get(r, 0) for r in rest) for label in labels],
             )
         )
-    chart = svg.columns(labels, series, title=f"Events per {per}, by role")
+    # Two drawings of the same chart: the wide one for a desktop, a narrow one
+    # (fewer date labels, text at a readable size) that CSS shows on a phone.
+    chart = svg.columns(labels, series, title=f"Events per {per}, by role") + svg.columns(
+        labels,
+        series,
+        title=f"Events per {per}, by role",
+        width=400,
+        height=300,
+        max_labels=5,
+        variant="narrow",
+    )
     legend = "".join(
         f'<span class="key"><span class="swatch" style="background:{color}"></span>'
         f"{esc(name, 40)}</span>"
@@ -394,10 +451,14 @@ def _activity(data: Mapping[str, Any], names: Names) -> str:
         "activity",
         "↗",
         f"Activity over time (events per {per})",
-        f"{num(activity['based_on'])} events over {num(len(table))} active {per}s.",
+        f"{count(activity['based_on'], 'event')} over {count(len(table), 'active ' + per)}.",
         body,
         based_on=activity["based_on"],
     )
+
+
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
 
 
 def _footer(data: Mapping[str, Any], period: tuple[str | None, str | None]) -> str:
@@ -410,18 +471,20 @@ def _footer(data: Mapping[str, Any], period: tuple[str | None, str | None]) -> s
     extra = ""
     if unknown:
         extra += (
-            f"<li>{num(sum(unknown.values()))} events of types this version does not know "
-            "were counted but not analysed.</li>"
+            f"<li>{count(sum(unknown.values()), 'event')} of types this version does not know "
+            f"{_were(sum(unknown.values()))} counted but not analysed.</li>"
         )
     if based.get("future_schema_events"):
         extra += (
-            f"<li>{num(based['future_schema_events'])} events from a newer schema version "
-            "were read as far as understood.</li>"
+            f"<li>{count(based['future_schema_events'], 'event')} from a newer schema version "
+            f"{_were(based['future_schema_events'])} read as far as understood.</li>"
         )
     return (
         '<footer class="card privacy"><h2>About this report</h2><ul>'
-        f"<li>Based on <strong>{num(based['events'])}</strong> events from {span} "
-        f"(UTC); <strong>{num(based['skipped_lines'])}</strong> unreadable lines were skipped.</li>"
+        f"<li>Based on <strong>{num(based['events'])}</strong> "
+        f"{'event' if based['events'] == 1 else 'events'} from {span} (UTC); "
+        f"<strong>{num(based['skipped_lines'])}</strong> unreadable "
+        f"{'line was' if based['skipped_lines'] == 1 else 'lines were'} skipped.</li>"
         f"{extra}"
         "<li>Rates with fewer than "
         f"{num(based['min_denominator'])} cases in the denominator say <em>not enough data</em> "
