@@ -280,6 +280,33 @@ class _PipeWatch:
             self.pipe_closed = True
             raise
 
+    @property
+    def buffer(self) -> Any:
+        """The binary stream (fast export writes bytes), watched the same way."""
+        inner = getattr(self._stream, "buffer", None)
+        if inner is None:
+            raise AttributeError("buffer")
+        watched = _PipeWatch(inner)
+        watched.pipe_closed = self.pipe_closed
+        outer = self
+
+        class _Bytes(_PipeWatch):
+            def write(self, data: Any) -> int:
+                try:
+                    return int(inner.write(data))
+                except BrokenPipeError:
+                    outer.pipe_closed = True
+                    raise
+
+            def flush(self) -> None:
+                try:
+                    inner.flush()
+                except BrokenPipeError:
+                    outer.pipe_closed = True
+                    raise
+
+        return _Bytes(inner)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
