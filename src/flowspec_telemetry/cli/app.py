@@ -283,11 +283,9 @@ class _PipeWatch:
     @property
     def buffer(self) -> Any:
         """The binary stream (fast export writes bytes), watched the same way."""
-        inner = getattr(self._stream, "buffer", None)
+        inner: Any = getattr(self._stream, "buffer", None)
         if inner is None:
             raise AttributeError("buffer")
-        watched = _PipeWatch(inner)
-        watched.pipe_closed = self.pipe_closed
         outer = self
 
         class _Bytes(_PipeWatch):
