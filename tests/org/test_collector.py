@@ -32,6 +32,7 @@ from flowspec_telemetry.report import weekly
 
 from ..conftest import CONSOLE_SCRIPT
 from ..report._chromium import CHROMIUM, Browser, problems
+from ..report.test_html_layout_browser import _OVERFLOWING as OVERFLOWING
 from . import clickhouse_server
 from .conftest import LISTS
 from .conftest import make_report as older_format_report
@@ -329,6 +330,14 @@ def test_the_dashboard_served_by_the_collector_in_chromium(tmp_path: Path) -> No
         assert "Based on 12 weekly share reports" in text
         assert "95 % interval" in text and "Roles selected at init" in text
         assert "Week by week" in text and WEEK in text
+        browser.call(  # and on a phone: nothing cut off, no sideways scrolling
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 900, "deviceScaleFactor": 1, "mobile": True},
+        )
+        browser.load(running.url + "/")
+        layout = browser.evaluate(OVERFLOWING)
+        assert layout["bad"] == []
+        assert layout["page"] <= layout["viewport"]
     finally:
         browser.close()
         running.stop()
