@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["STAMP_FILE", "maybe_start"]
 
 STAMP_FILE = "telemetry-upload.json"
-_COLLECTOR_ENV = "TELEMETRY_COLLECTOR_URL"
 
 
 def maybe_start(root: Path | str | None, names: ToolNames = FLOWSPEC) -> bool:
@@ -29,7 +28,7 @@ def maybe_start(root: Path | str | None, names: ToolNames = FLOWSPEC) -> bool:
     Never raises and never waits: the caller is a host command or the hook.
     """
     try:
-        if root is None or not (os.environ.get(names.env(_COLLECTOR_ENV)) or names.collector_url):
+        if root is None or names.resolved_collector_url() is None:
             return False
         return _start_if_due(os.fspath(root), names)
     except Exception:  # a failure here must never fail the host command

@@ -12,6 +12,7 @@ import os
 import sys
 
 from flowspec_telemetry.cli.fast import closed_pipe, run_hook, run_track
+from flowspec_telemetry.core.names import FLOWSPEC
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing at run time: this is the cold-start path
@@ -27,7 +28,7 @@ def _upload_if_due(args: Sequence[str]) -> None:
     tracking path stays free of it), `upload` itself or a collector. See
     `cli._upload_trigger`.
     """
-    if not os.environ.get("FLOWSPEC_TELEMETRY_COLLECTOR_URL") or (
+    if FLOWSPEC.resolved_collector_url() is None or (
         args and (args[0].startswith("track") or args[0] in ("upload", "collector"))
     ):
         return

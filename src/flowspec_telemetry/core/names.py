@@ -87,6 +87,11 @@ class ToolNames:
     def __repr__(self) -> str:
         return f"ToolNames({self.tool!r})"
 
+    def resolved_collector_url(self) -> str | None:
+        """The collector URL in force: `<PREFIX>TELEMETRY_COLLECTOR_URL`, else `collector_url`."""
+        value = os.environ.get(self.env("TELEMETRY_COLLECTOR_URL")) or self.collector_url or ""
+        return value.strip() or None
+
     @property
     def project_dir(self) -> str:
         """The per-project folder, e.g. `.flowspec`."""

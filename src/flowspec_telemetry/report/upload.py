@@ -47,7 +47,6 @@ __all__ = [
     "url_problem",
 ]
 
-COLLECTOR_ENV: Final = "TELEMETRY_COLLECTOR_URL"
 LOCK_FILE: Final = "telemetry-upload.lock"
 DROP_AFTER_DAYS: Final = 21
 TIMEOUT_S: Final = 10.0
@@ -67,8 +66,7 @@ class UploadResult:
 
 def collector_url(names: ToolNames = FLOWSPEC) -> str | None:
     """The host's collector URL, or None: then nothing is ever uploaded."""
-    value = os.environ.get(names.env(COLLECTOR_ENV)) or names.collector_url or ""
-    return value.strip() or None
+    return names.resolved_collector_url()
 
 
 def url_problem(url: str) -> str | None:
