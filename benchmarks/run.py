@@ -737,23 +737,30 @@ def org_extras(python: Path, work: Path, env: dict[str, str]) -> bool:
     return subprocess.run(pip, capture_output=True, check=False).returncode == 0
 
 
-def measure_org(python: Path, work: Path, env: dict[str, str], n: int) -> dict[str, Any]:
-    """Ingest of `n` share reports and org insights, DuckDB vs ClickHouse (orgbench.py)."""
-    log(f"org: {n:,} share reports, DuckDB vs ClickHouse")
-    if not org_extras(python, work, env):
-        return {"status": "n/a (cannot install the org extras)"}
-    scratch = work / "org"
+def run_bench_script(
+    python: Path, work: Path, env: dict[str, str], folder: str, script: str, *args: object
+) -> dict[str, Any]:
+    """Run `script` (beside this file) in a fresh `work/folder`; its JSON, with a status."""
+    scratch = work / folder
     if scratch.exists():
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     run = run_child(
-        [str(python), str(HERE / "orgbench.py"), str(scratch), str(n)], cwd=scratch, env=env
+        [str(python), str(HERE / script), str(scratch), *map(str, args)], cwd=scratch, env=env
     )
     if run.code != 0:
         return {"status": missing_reason(run)}
     result: dict[str, Any] = json.loads(run.stdout)
     result["status"] = "ok"
     return result
+
+
+def measure_org(python: Path, work: Path, env: dict[str, str], n: int) -> dict[str, Any]:
+    """Ingest of `n` share reports and org insights, DuckDB vs ClickHouse (orgbench.py)."""
+    log(f"org: {n:,} share reports, DuckDB vs ClickHouse")
+    if not org_extras(python, work, env):
+        return {"status": "n/a (cannot install the org extras)"}
+    return run_bench_script(python, work, env, "org", "orgbench.py", n)
 
 
 # ----------------------------------------------------------------------- table
@@ -1025,20 +1032,7 @@ def measure_weekly(
     log(f"weekly: report of one week at {events:,} events; org of {n:,} reports, both formats")
     if not org_extras(python, work, env):
         return {"status": "n/a (cannot install the org extras)"}
-    scratch = work / "weekly"
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
-    run = run_child(
-        [str(python), str(HERE / "weeklybench.py"), str(scratch), str(events), str(n)],
-        cwd=scratch,
-        env=env,
-    )
-    if run.code != 0:
-        return {"status": missing_reason(run)}
-    result: dict[str, Any] = json.loads(run.stdout)
-    result["status"] = "ok"
-    return result
+    return run_bench_script(python, work, env, "weekly", "weeklybench.py", events, n)
 
 
 def _section_weekly(results: dict[str, Any], parts: list[str]) -> None:
@@ -1103,20 +1097,7 @@ def measure_collector(
         pip = [str(python), "-m", "pip", "install", "-q", f"{REPO}[collector,org,clickhouse]"]
         if subprocess.run(pip, capture_output=True, check=False).returncode != 0:
             return {"status": "n/a (cannot install the collector extras)"}
-    scratch = work / "collector"
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
-    run = run_child(
-        [str(python), str(HERE / "collectorbench.py"), str(scratch), str(n), str(clients)],
-        cwd=scratch,
-        env=env,
-    )
-    if run.code != 0:
-        return {"status": missing_reason(run)}
-    result: dict[str, Any] = json.loads(run.stdout)
-    result["status"] = "ok"
-    return result
+    return run_bench_script(python, work, env, "collector", "collectorbench.py", n, clients)
 
 
 def _section_collector(results: dict[str, Any], parts: list[str]) -> None:
